@@ -1,0 +1,295 @@
+"""Methods that post, copy, forward, edit and delete messages, with Telegram's limits."""
+
+from __future__ import annotations
+
+from emulator.access import count_send, ensure_can_send, ensure_member
+from emulator.call import Call, Handler
+from emulator.content import (
+    caption_text,
+    inline_keyboard,
+    message_text,
+    photo_sizes,
+    user_keyboard,
+)
+from emulator.errors import ApiError
+from emulator.markup import Entity
+from emulator.state import BotAccount, Chat, JsonObject, Message, World
+
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly the "
+    "same as a current content and reply markup of the message"
+)
+# Bots may delete messages in private chats and basic groups for 48 hours.
+DELETE_WINDOW_SECONDS = 48 * 3600
+
+
+def post(
+    world: World,
+    bot: BotAccount,
+    chat: Chat,
+    *,
+    text: str | None,
+    entities: list[Entity],
+    reply_markup: JsonObject | None = None,
+    photo: list[JsonObject] | None = None,
+    reply_to: Message | None = None,
+    forward_origin: JsonObject | None = None,
+    reply_keyboard: JsonObject | None = None,
+) -> Message:
+    """Store a message the bot sends into a chat (in a channel it is signed by the channel)."""
+    channel = chat.type == "channel"
+    message = Message(
+        message_id=chat.next_message_id(),
+        chat=chat,
+        date=world.clock.unix(),
+        sender=None if channel else bot.user,
+        sender_chat=chat if channel else None,
+        text=text,
+        entities=entities,
+        reply_markup=reply_markup,
+        from_bot=True,
+        bot_id=bot.id,
+        photo=photo,
+        reply_to=reply_to,
+        forward_origin=forward_origin,
+        reply_keyboard=reply_keyboard,
+    )
+    chat.messages[message.message_id] = message
+    return message
+
+
+def _reply_target(call: Call, chat: Chat) -> Message | None:
+    parameters = call.obj("reply_parameters")
+    if parameters is None:
+        return None
+    message_id = parameters.get("message_id")
+    target = chat.messages.get(message_id) if isinstance(message_id, int) else None
+    if target is None or target.deleted:
+        if parameters.get("allow_sending_without_reply") is True:
+            return None
+        raise ApiError.bad_request("message to be replied not found")
+    return target
+
+
+async def send_message(call: Call) -> object:
+    world, bot = call.world, call.bot
+    chat = world.chat_for_bot(bot, call.raw("chat_id"))
+    ensure_can_send(bot, chat)
+    text, entities = message_text(
+        call.string("text") or "", call.string("parse_mode"), call.items("entities")
+    )
+    markup = call.obj("reply_markup")
+    reply_to = _reply_target(call, chat)
+    count_send(world.flood, bot, chat, paid=call.flag("allow_paid_broadcast"))
+    message = post(
+        world,
+        bot,
+        chat,
+        text=text,
+        entities=entities,
+        reply_markup=inline_keyboard(markup),
+        reply_keyboard=user_keyboard(markup),
+        reply_to=reply_to,
+    )
+    return message.to_api()
+
+
+async def send_photo(call: Call) -> object:
+    world, bot = call.world, call.bot
+    chat = world.chat_for_bot(bot, call.raw("chat_id"))
+    ensure_can_send(bot, chat)
+    sizes = photo_sizes(world, call.raw("photo"))
+    caption, entities = caption_text(
+        call.string("caption"), call.string("parse_mode"), call.items("caption_entities")
+    )
+    markup = call.obj("reply_markup")
+    reply_to = _reply_target(call, chat)
+    count_send(world.flood, bot, chat, paid=call.flag("allow_paid_broadcast"))
+    message = post(
+        world,
+        bot,
+        chat,
+        text=caption,
+        entities=entities,
+        photo=sizes,
+        reply_markup=inline_keyboard(markup),
+        reply_keyboard=user_keyboard(markup),
+        reply_to=reply_to,
+    )
+    return message.to_api()
+
+
+def _source_message(call: Call, missing: str) -> Message:
+    from_chat = call.world.chat_for_bot(call.bot, call.raw("from_chat_id"))
+    ensure_member(call.bot, from_chat)
+    message_id = call.integer("message_id")
+    source = from_chat.messages.get(message_id) if message_id is not None else None
+    if source is None or source.deleted or source.inline_message_id is not None:
+        raise ApiError.bad_request(missing)
+    return source
+
+
+async def copy_message(call: Call) -> object:
+    world, bot = call.world, call.bot
+    chat = world.chat_for_bot(bot, call.raw("chat_id"))
+    ensure_can_send(bot, chat)
+    source = _source_message(call, "message to copy not found")
+    if source.text is None and source.photo is None:
+        raise ApiError.bad_request("message can't be copied")
+    text, entities = source.text, source.entities
+    if source.photo is not None and call.raw("caption") is not None:
+        text, entities = caption_text(
+            call.string("caption"), call.string("parse_mode"), call.items("caption_entities")
+        )
+    markup = call.obj("reply_markup")
+    reply_to = _reply_target(call, chat)
+    count_send(world.flood, bot, chat, paid=call.flag("allow_paid_broadcast"))
+    message = post(
+        world,
+        bot,
+        chat,
+        text=text,
+        entities=list(entities),
+        photo=source.photo,
+        reply_markup=inline_keyboard(markup),
+        reply_keyboard=user_keyboard(markup),
+        reply_to=reply_to,
+    )
+    return {"message_id": message.message_id}
+
+
+def _origin(source: Message) -> JsonObject:
+    if source.forward_origin is not None:
+        return source.forward_origin
+    if source.sender_chat is not None and source.sender_chat.type == "channel":
+        return {
+            "type": "channel",
+            "date": source.date,
+            "chat": source.sender_chat.to_api(),
+            "message_id": source.message_id,
+        }
+    if source.sender is not None:
+        return {"type": "user", "date": source.date, "sender_user": source.sender.to_api()}
+    return {"type": "hidden_user", "date": source.date, "sender_user_name": "Deleted Account"}
+
+
+async def forward_message(call: Call) -> object:
+    world, bot = call.world, call.bot
+    chat = world.chat_for_bot(bot, call.raw("chat_id"))
+    ensure_can_send(bot, chat)
+    source = _source_message(call, "message to forward not found")
+    if source.text is None and source.photo is None:
+        raise ApiError.bad_request("message can't be forwarded")
+    count_send(world.flood, bot, chat, paid=False)
+    message = post(
+        world,
+        bot,
+        chat,
+        text=source.text,
+        entities=list(source.entities),
+        photo=source.photo,
+        forward_origin=_origin(source),
+    )
+    return message.to_api()
+
+
+def _edit_target(call: Call) -> tuple[Message, Chat | None]:
+    """The message an edit names, by inline_message_id or by chat_id and message_id."""
+    world, bot = call.world, call.bot
+    inline_message_id = call.string("inline_message_id")
+    if inline_message_id is not None:
+        inline = world.inline_messages.get(inline_message_id)
+        if inline is None or inline.via_bot is not bot.user:
+            raise ApiError.bad_request("MESSAGE_ID_INVALID")
+        if inline.deleted:
+            raise ApiError.bad_request("message to edit not found")
+        return inline, None
+    if call.raw("chat_id") is None:
+        raise ApiError.bad_request("chat_id is empty")
+    message_id = call.integer("message_id")
+    if message_id is None:
+        raise ApiError.bad_request("message identifier is not specified")
+    chat = world.chat_for_bot(bot, call.raw("chat_id"))
+    ensure_can_send(bot, chat)
+    message = chat.messages.get(message_id)
+    if message is None or message.deleted:
+        raise ApiError.bad_request("message to edit not found")
+    if message.bot_id != bot.id:
+        raise ApiError.bad_request("message can't be edited")
+    return message, chat
+
+
+def _apply_edit(
+    call: Call,
+    message: Message,
+    chat: Chat | None,
+    new: tuple[str | None, list[Entity], JsonObject | None],
+) -> object:
+    if new == message.content():
+        raise ApiError.bad_request(NOT_MODIFIED)
+    world = call.world
+    count_send(world.flood, call.bot, chat, paid=False)
+    message.record_edit(*new, date=world.clock.unix())
+    if chat is None:
+        return True
+    return message.to_api()
+
+
+async def edit_message_text(call: Call) -> object:
+    message, chat = _edit_target(call)
+    if message.photo is not None:
+        raise ApiError.bad_request("there is no text in the message to edit")
+    text, entities = message_text(
+        call.string("text") or "", call.string("parse_mode"), call.items("entities")
+    )
+    # An edit without reply_markup removes the keyboard, as in Telegram.
+    markup = inline_keyboard(call.obj("reply_markup"))
+    return _apply_edit(call, message, chat, (text, entities, markup))
+
+
+async def edit_message_caption(call: Call) -> object:
+    message, chat = _edit_target(call)
+    if message.photo is None:
+        raise ApiError.bad_request("there is no caption in the message to edit")
+    caption, entities = caption_text(
+        call.string("caption"), call.string("parse_mode"), call.items("caption_entities")
+    )
+    markup = inline_keyboard(call.obj("reply_markup"))
+    return _apply_edit(call, message, chat, (caption, entities, markup))
+
+
+async def edit_message_reply_markup(call: Call) -> object:
+    message, chat = _edit_target(call)
+    markup = inline_keyboard(call.obj("reply_markup"))
+    return _apply_edit(call, message, chat, (message.text, message.entities, markup))
+
+
+async def delete_message(call: Call) -> object:
+    world, bot = call.world, call.bot
+    chat = world.chat_for_bot(bot, call.raw("chat_id"))
+    member = ensure_member(bot, chat)
+    message_id = call.integer("message_id")
+    message = chat.messages.get(message_id) if message_id is not None else None
+    if message is None or message.deleted:
+        raise ApiError.bad_request("message to delete not found")
+    can_delete_any = member is not None and member.right("can_delete_messages")
+    # In private chats a bot may delete anyone's message; elsewhere others' need the admin right.
+    if chat.type != "private" and message.bot_id != bot.id and not can_delete_any:
+        raise ApiError.bad_request("message can't be deleted")
+    too_old = world.clock.unix() - message.date > DELETE_WINDOW_SECONDS
+    if too_old and chat.type in ("private", "group") and not can_delete_any:
+        raise ApiError.bad_request("message can't be deleted for everyone")
+    message.deleted = True
+    return True
+
+
+HANDLERS: dict[str, Handler] = {
+    "sendMessage": send_message,
+    "sendPhoto": send_photo,
+    "copyMessage": copy_message,
+    "forwardMessage": forward_message,
+    "editMessageText": edit_message_text,
+    "editMessageCaption": edit_message_caption,
+    "editMessageReplyMarkup": edit_message_reply_markup,
+    "deleteMessage": delete_message,
+}

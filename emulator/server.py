@@ -1,0 +1,111 @@
+"""The HTTP face of the emulator: `/bot<token>/<method>` in every body format Telegram accepts.
+
+Every answer is the Bot API envelope with HTTP status = error_code, and every call is recorded
+(a list append) with the envelope it got, unless recording is switched off.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from emulator import chats, interaction, messaging, updates
+from emulator.call import Call, Handler
+from emulator.errors import ApiError
+from emulator.params import METHODS, UploadedFile, validate
+from emulator.state import JsonObject, RecordedRequest, World
+
+HANDLERS: dict[str, Handler] = {
+    **messaging.HANDLERS,
+    **interaction.HANDLERS,
+    **chats.HANDLERS,
+    **updates.HANDLERS,
+}
+# Method names are case-insensitive in the Bot API.
+_BY_LOWER_NAME = {name.lower(): name for name in HANDLERS if name in METHODS}
+WORLD_KEY = web.AppKey("world", World)
+MAX_BODY_BYTES = 60 * 1024 * 1024
+
+
+async def _read_params(request: web.Request) -> dict[str, object]:
+    raw: dict[str, object] = dict(request.query)
+    if request.method != "POST" or not request.body_exists:
+        return raw
+    content_type = request.content_type
+    if content_type == "application/json":
+        try:
+            body = await request.json()
+        except ValueError:
+            raise ApiError.bad_request("can't parse JSON object") from None
+        if not isinstance(body, dict):
+            raise ApiError.bad_request("can't parse JSON object")
+        raw.update(body)
+    elif content_type == "multipart/form-data":
+        form = await request.post()
+        for name, value in form.items():
+            if isinstance(value, web.FileField):
+                raw[name] = UploadedFile(
+                    filename=value.filename,
+                    content_type=value.content_type,
+                    data=value.file.read(),
+                )
+            else:
+                raw[name] = value
+    else:
+        # Form-urlencoded, and what clients send without a content type.
+        text = await request.text()
+        raw.update(parse_qsl(text, keep_blank_values=True))
+    return raw
+
+
+def _response(body: Mapping[str, object], status: int) -> web.Response:
+    return web.Response(
+        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+        status=status,
+        content_type="application/json",
+    )
+
+
+async def handle(request: web.Request) -> web.Response:
+    world = request.app[WORLD_KEY]
+    token = request.match_info["token"]
+    method = request.match_info["method"]
+    bot = world.bots_by_token.get(token)
+    params: dict[str, object] = {}
+    body: JsonObject
+    try:
+        if bot is None:
+            raise ApiError.unauthorized()
+        name = _BY_LOWER_NAME.get(method.lower())
+        if name is None:
+            raise ApiError.not_found()
+        method = name
+        params = validate(name, await _read_params(request))
+        result = await HANDLERS[name](Call(world, bot, params))
+        body, status = {"ok": True, "result": result}, 200
+    except ApiError as error:
+        body, status = error.envelope(), error.code
+    if world.record_requests:
+        world.requests.append(
+            RecordedRequest(
+                bot_id=bot.id if bot else None,
+                method=method,
+                params=params,
+                status=status,
+                response=body,
+                at=world.clock.now(),
+            )
+        )
+    world.signal.notify()
+    return _response(body, status)
+
+
+def build_app(world: World) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[WORLD_KEY] = world
+    app.router.add_route("POST", "/bot{token}/{method}", handle)
+    app.router.add_route("GET", "/bot{token}/{method}", handle)
+    return app

@@ -1,0 +1,236 @@
+"""Queries about chats: who is subscribed, who stopped and why, and group-to-supergroup moves.
+
+Every function takes the caller's session and never commits. A chat receives pushes when it is
+``active``; ``subscribed`` stays set after the bot is blocked or removed so history shows who
+had asked for pushes.
+"""
+
+from enum import Enum
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    Chat,
+    ChatKind,
+    Delivery,
+    PollMessage,
+    RetireReason,
+    StopReason,
+    Vote,
+)
+from storage.types import utcnow
+from storage.upsert import upsert
+
+
+class SubscribeResult(Enum):
+    SUBSCRIBED = "subscribed"
+    ALREADY_SUBSCRIBED = "already_subscribed"
+    RESUBSCRIBED = "resubscribed"
+
+
+class UnknownChatError(LookupError):
+    """The chat has no row yet: record it with `upsert_chat` first."""
+
+
+async def upsert_chat(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    kind: ChatKind,
+    title: str | None,
+    username: str | None = None,
+) -> Chat:
+    """Record the chat as Telegram shows it now, in one statement; return the row.
+
+    A new chat starts unsubscribed; an existing one keeps its subscription and settings.
+    """
+    now = utcnow()
+    return await upsert(
+        session,
+        Chat,
+        values={
+            "id": chat_id,
+            "kind": kind,
+            "title": title,
+            "username": username,
+            "subscribed": False,
+            "active": False,
+            "topics": [],
+            "settings": {},
+            "created_at": now,
+            "updated_at": now,
+        },
+        conflict_columns=["id"],
+        update_columns=["kind", "title", "username", "updated_at"],
+    )
+
+
+async def get_chat(session: AsyncSession, *, chat_id: int) -> Chat | None:
+    return await session.get(Chat, chat_id)
+
+
+async def _existing_chat(session: AsyncSession, chat_id: int) -> Chat:
+    if (chat := await session.get(Chat, chat_id)) is None:
+        raise UnknownChatError(chat_id)
+    return chat
+
+
+async def subscribe_chat(session: AsyncSession, *, chat_id: int) -> SubscribeResult:
+    """Start pushes to the chat; say whether it is new, already on, or coming back."""
+    chat = await _existing_chat(session, chat_id)
+    if chat.subscribed and chat.active:
+        return SubscribeResult.ALREADY_SUBSCRIBED
+    result = (
+        SubscribeResult.SUBSCRIBED if chat.subscribed_at is None else SubscribeResult.RESUBSCRIBED
+    )
+    now = utcnow()
+    chat.subscribed = True
+    chat.active = True
+    chat.stop_reason = None
+    chat.stopped_at = None
+    chat.subscribed_at = now
+    chat.updated_at = now
+    session.add(chat)
+    await session.flush()
+    return result
+
+
+async def unsubscribe_chat(session: AsyncSession, *, chat_id: int) -> bool:
+    """Stop pushes at the chat's request; False when it was not subscribed."""
+    chat = await session.get(Chat, chat_id)
+    if chat is None or not chat.subscribed:
+        return False
+    now = utcnow()
+    chat.subscribed = False
+    chat.active = False
+    chat.stop_reason = StopReason.UNSUBSCRIBED
+    chat.stopped_at = now
+    chat.updated_at = now
+    session.add(chat)
+    await session.flush()
+    return True
+
+
+async def mark_chat_stopped(session: AsyncSession, *, chat_id: int, reason: StopReason) -> bool:
+    """Stop pushes because the chat can no longer be reached (blocked, kicked, ...).
+
+    The subscribed flag stays as it was. Returns True when the chat was receiving pushes until
+    now, so callers count each stop once.
+    """
+    chat = await session.get(Chat, chat_id)
+    if chat is None:
+        return False
+    was_active = chat.active
+    now = utcnow()
+    chat.active = False
+    chat.stop_reason = reason
+    if was_active or chat.stopped_at is None:
+        chat.stopped_at = now
+    chat.updated_at = now
+    session.add(chat)
+    await session.flush()
+    return was_active
+
+
+async def record_bot_membership(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    kind: ChatKind,
+    title: str | None,
+    username: str | None,
+    present: bool,
+    reason: StopReason | None = None,
+) -> Chat:
+    """Record that the bot joined or left a chat (Telegram's my_chat_member update).
+
+    Joining records the chat but never (re)subscribes it: pushes start only when someone asks.
+    Leaving stops pushes with `reason` (LEFT when none is given).
+    """
+    chat = await upsert_chat(session, chat_id=chat_id, kind=kind, title=title, username=username)
+    if not present:
+        await mark_chat_stopped(session, chat_id=chat_id, reason=reason or StopReason.LEFT)
+    return chat
+
+
+async def migrate_chat(session: AsyncSession, *, old_id: int, new_id: int) -> Chat:
+    """Carry a group that became a supergroup over to its new id; return the new chat.
+
+    The supergroup takes over the subscription, topics and settings (unless it already had a
+    subscription of its own), the deliveries (so nothing is sent twice and pending ones go to
+    the new id) and the chat ids of votes. Message ids belong to the old group, so its poll
+    messages cannot be edited through the new id: they are retired, not moved. The old row is
+    kept, inactive, with reason MIGRATED and ``migrated_to`` set, so late updates that still
+    carry the old id can be redirected. Calling this twice is harmless.
+    """
+    old = await session.get(Chat, old_id)
+    new = await session.get(Chat, new_id)
+    if old is not None and old.migrated_to == new_id and new is not None:
+        return new
+    now = utcnow()
+    if new is None:
+        new = Chat(id=new_id, kind=ChatKind.SUPERGROUP, created_at=now, updated_at=now)
+    if old is None:
+        session.add(new)
+        await session.flush()
+        return new
+
+    new.kind = ChatKind.SUPERGROUP
+    new.title = new.title or old.title
+    new.language = new.language or old.language
+    new.topics = new.topics or list(old.topics)
+    new.settings = {**old.settings, **new.settings}
+    new.created_at = min(new.created_at, old.created_at)
+    new.updated_at = now
+    if not new.subscribed:
+        new.subscribed = old.subscribed
+        new.active = old.active
+        new.stop_reason = old.stop_reason
+        new.subscribed_at = old.subscribed_at
+        new.stopped_at = old.stopped_at
+    session.add(new)
+    await session.flush()
+
+    await _move_deliveries(session, old_id=old_id, new_id=new_id)
+    await session.exec(sa.update(Vote).where(col(Vote.chat_id) == old_id).values(chat_id=new_id))
+    await session.exec(
+        sa.update(PollMessage)
+        .where(col(PollMessage.chat_id) == old_id, col(PollMessage.retired).is_(False))
+        .values(retired=True, retired_reason=RetireReason.CHAT_MIGRATED, dirty=False)
+    )
+
+    old.active = False
+    old.stop_reason = StopReason.MIGRATED
+    old.stopped_at = now
+    old.migrated_to = new_id
+    old.updated_at = now
+    session.add(old)
+    await session.flush()
+    return new
+
+
+async def _move_deliveries(session: AsyncSession, *, old_id: int, new_id: int) -> None:
+    # Where both chats have a delivery of the same item, the supergroup's own one stays.
+    for item in (col(Delivery.article_id), col(Delivery.broadcast_id)):
+        already_there = select(item).where(col(Delivery.chat_id) == new_id, item.is_not(None))
+        await session.exec(
+            sa.delete(Delivery).where(col(Delivery.chat_id) == old_id, item.in_(already_there))
+        )
+    await session.exec(
+        sa.update(Delivery).where(col(Delivery.chat_id) == old_id).values(chat_id=new_id)
+    )
+
+
+async def count_chats_by_kind(
+    session: AsyncSession, *, active_only: bool = True
+) -> dict[ChatKind, int]:
+    """How many chats of each kind receive pushes (or are known, with active_only=False)."""
+    statement = select(Chat.kind, sa.func.count()).group_by(col(Chat.kind))
+    if active_only:
+        statement = statement.where(col(Chat.active).is_(True))
+    counts = dict.fromkeys(ChatKind, 0)
+    for kind, count in await session.exec(statement):
+        counts[ChatKind(kind)] = count
+    return counts

@@ -1,0 +1,311 @@
+"""The tables of the whole domain: chats, users, articles, polls, votes, poll messages,
+deliveries and broadcasts.
+
+Telegram ids (chats, users) are the primary keys of their tables; everything the bot creates
+itself gets an autoincrement id. Alembic migrations in ``storage/migrations`` create these
+tables; nothing calls ``create_all``.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, string_enum, utcnow
+
+# Named constraints let later SQLite batch migrations find and alter them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class ChatKind(StrEnum):
+    PRIVATE = "private"
+    GROUP = "group"
+    SUPERGROUP = "supergroup"
+    CHANNEL = "channel"
+
+
+class StopReason(StrEnum):
+    """Why a chat stopped receiving pushes."""
+
+    BLOCKED = "blocked"
+    KICKED = "kicked"
+    LEFT = "left"
+    MIGRATED = "migrated"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class ArticleStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
+class ResultsVisibility(StrEnum):
+    """When a reader sees the live totals of a poll."""
+
+    ALWAYS = "always"
+    AFTER_VOTE = "after_vote"
+
+
+class RetireReason(StrEnum):
+    """Why a poll message is no longer kept up to date."""
+
+    DELETED = "deleted"
+    UNREACHABLE = "unreachable"
+    CHAT_MIGRATED = "chat_migrated"
+    POLL_CLOSED = "poll_closed"
+
+
+class DeliveryKind(StrEnum):
+    ARTICLE = "article"
+    BROADCAST = "broadcast"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class BroadcastStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+def _telegram_id() -> Any:
+    """A primary key holding an id that Telegram assigned (up to 52 bits, never generated here)."""
+    return Field(
+        default=None,
+        primary_key=True,
+        sa_type=sa.BigInteger,
+        sa_column_kwargs={"autoincrement": False},
+    )
+
+
+class Chat(SQLModel, table=True):
+    """A private chat, group, supergroup or channel the bot has met.
+
+    ``subscribed`` records that the chat asked for pushes; ``active`` says it receives them
+    now. A chat that blocked or removed the bot stays subscribed (so its history shows) but
+    inactive, with ``stop_reason`` saying why.
+    """
+
+    __tablename__ = "chats"
+    __table_args__ = (sa.Index(None, "active", "kind"),)
+
+    id: int = _telegram_id()
+    kind: ChatKind = Field(sa_type=string_enum(ChatKind))
+    title: str | None = None
+    username: str | None = None
+    language: str | None = Field(default=None, sa_type=sa.String(16))
+    subscribed: bool = False
+    active: bool = False
+    stop_reason: StopReason | None = Field(default=None, sa_type=string_enum(StopReason))
+    subscribed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    migrated_to: int | None = Field(default=None, sa_type=sa.BigInteger)
+    topics: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class User(SQLModel, table=True):
+    """A Telegram user the bot has seen (a voter, an admin, a subscriber in a private chat)."""
+
+    __tablename__ = "users"
+
+    id: int = _telegram_id()
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language: str | None = Field(default=None, sa_type=sa.String(16))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Article(SQLModel, table=True):
+    """A publisher's article as the bot shows it: the card, its fact and its reading aids."""
+
+    __tablename__ = "articles"
+    __table_args__ = (sa.Index(None, "status", "published_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    canonical_url: str = Field(unique=True)
+    source_guid: str | None = Field(default=None, unique=True)
+    title: str
+    standfirst: str | None = Field(default=None, sa_type=sa.Text)
+    author: str | None = None
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    image_url: str | None = None
+    body: str | None = Field(default=None, sa_type=sa.Text)
+    key_points: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    fact: str | None = Field(default=None, sa_type=sa.Text)
+    reading_minutes: int | None = None
+    topics: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    # Each item is {"title": ..., "url": ...}.
+    related: list[dict[str, str]] = Field(default_factory=list, sa_type=sa.JSON)
+    status: ArticleStatus = Field(default=ArticleStatus.DRAFT, sa_type=string_enum(ArticleStatus))
+    pushed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Poll(SQLModel, table=True):
+    """A question with ordered options; at most one per article."""
+
+    __tablename__ = "polls"
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int | None = Field(
+        default=None, foreign_key="articles.id", ondelete="CASCADE", unique=True
+    )
+    question: str
+    is_closed: bool = False
+    closes_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    results_visibility: ResultsVisibility = Field(
+        default=ResultsVisibility.AFTER_VOTE, sa_type=string_enum(ResultsVisibility)
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PollOption(SQLModel, table=True):
+    """One answer of a poll, at its position (0-based) in the keyboard."""
+
+    __tablename__ = "poll_options"
+    __table_args__ = (sa.UniqueConstraint("poll_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="polls.id", ondelete="CASCADE")
+    position: int
+    text: str
+
+
+class Vote(SQLModel, table=True):
+    """A user's current answer to a poll; changing one's mind updates the row."""
+
+    __tablename__ = "votes"
+    __table_args__ = (
+        sa.UniqueConstraint("poll_id", "user_id"),
+        # Live totals count votes per option of one poll.
+        sa.Index(None, "poll_id", "option_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="polls.id", ondelete="CASCADE")
+    user_id: int = Field(sa_type=sa.BigInteger, foreign_key="users.id", ondelete="CASCADE")
+    option_id: int = Field(foreign_key="poll_options.id", ondelete="CASCADE")
+    # Where the vote was cast; None for inline messages, whose chat the bot never learns.
+    chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    cast_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PollMessage(SQLModel, table=True):
+    """A message somewhere that shows a poll and must be edited when the totals change.
+
+    It is addressed either by chat id and message id or by an inline message id.
+    """
+
+    __tablename__ = "poll_messages"
+    __table_args__ = (
+        sa.UniqueConstraint("chat_id", "message_id"),
+        sa.CheckConstraint(
+            "(chat_id IS NOT NULL AND message_id IS NOT NULL) OR inline_message_id IS NOT NULL",
+            name="target",
+        ),
+        # The editor looks for dirty messages whose next edit is due.
+        sa.Index(None, "dirty", "next_edit_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="polls.id", ondelete="CASCADE", index=True)
+    chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    message_id: int | None = None
+    inline_message_id: str | None = Field(default=None, unique=True)
+    # Hash of the text and keyboard the message shows now, to skip edits that change nothing.
+    shown_hash: str | None = Field(default=None, sa_type=sa.String(64))
+    dirty: bool = False
+    next_edit_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    retired: bool = False
+    retired_reason: RetireReason | None = Field(default=None, sa_type=string_enum(RetireReason))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Broadcast(SQLModel, table=True):
+    """An admin's message to many chats: either HTML text or a message to copy."""
+
+    __tablename__ = "broadcasts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int = Field(sa_type=sa.BigInteger)
+    html: str | None = Field(default=None, sa_type=sa.Text)
+    copy_from_chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    copy_message_id: int | None = None
+    # Empty lists mean "every kind" and "every topic".
+    target_kinds: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    target_topics: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    status: BroadcastStatus = Field(
+        default=BroadcastStatus.DRAFT, sa_type=string_enum(BroadcastStatus)
+    )
+    scheduled_for: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    total: int = 0
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Delivery(SQLModel, table=True):
+    """One item (an article card or a broadcast) on its way to one chat."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("article_id", "chat_id"),
+        sa.UniqueConstraint("broadcast_id", "chat_id"),
+        sa.CheckConstraint(
+            "(kind = 'article' AND article_id IS NOT NULL AND broadcast_id IS NULL)"
+            " OR (kind = 'broadcast' AND broadcast_id IS NOT NULL AND article_id IS NULL)",
+            name="one_item",
+        ),
+        # The sender picks pending rows whose time has come.
+        sa.Index(None, "status", "not_before"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: DeliveryKind = Field(sa_type=string_enum(DeliveryKind))
+    article_id: int | None = Field(default=None, foreign_key="articles.id", ondelete="CASCADE")
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcasts.id", ondelete="CASCADE")
+    chat_id: int = Field(
+        sa_column_args=[
+            sa.ForeignKey("chats.id", onupdate="CASCADE", ondelete="CASCADE"),
+        ],
+        sa_type=sa.BigInteger,
+        index=True,
+    )
+    status: DeliveryStatus = Field(
+        default=DeliveryStatus.PENDING, sa_type=string_enum(DeliveryStatus)
+    )
+    attempts: int = 0
+    message_id: int | None = None
+    last_error: str | None = None
+    not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,143 @@
+"""The command line as a user runs it: real subprocesses, real settings from the environment."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import BOT_TOKEN
+
+from emulator.simulation import Emulator
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(**overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _SETTING_NAMES}
+    env.update(overrides)
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+_SETTING_NAMES = {
+    "BOT_TOKEN",
+    "TELEGRAM_BASE_URL",
+    "DATABASE_URL",
+    "ADMIN_IDS",
+    "LOG_LEVEL",
+    "TIMEZONE",
+}
+
+
+async def _run_cli(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=tmp_path,
+        env=_env(**env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_help_lists_every_subcommand(tmp_path: Path) -> None:
+    """`python -m bot --help` names each subcommand."""
+    code, out, _ = await _run_cli(tmp_path, "--help")
+    assert code == 0
+    for command in ("run", "db"):
+        assert command in out
+
+
+async def test_missing_token_is_one_clear_line_with_exit_code_2(tmp_path: Path) -> None:
+    """Without BOT_TOKEN the program stops with one line naming it, exit 2, no traceback."""
+    code, out, err = await _run_cli(tmp_path, "run")
+    assert code == 2
+    assert out == ""
+    assert err.strip().splitlines() == [
+        "error: BOT_TOKEN is required but not set (see .env.example)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("BOT_TOKEN", "not-a-token", "BOT_TOKEN is invalid"),
+        ("ADMIN_IDS", "12,abc", "ADMIN_IDS is invalid: 'abc' is not a Telegram user id"),
+        ("TIMEZONE", "Nowhere/Land", "TIMEZONE is invalid: unknown time zone"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL is invalid"),
+        ("TELEGRAM_BASE_URL", "ftp://x", "TELEGRAM_BASE_URL is invalid"),
+    ],
+)
+async def test_malformed_settings_name_the_setting(
+    tmp_path: Path, name: str, value: str, expected: str
+) -> None:
+    """Each malformed setting is reported in one line that names it, with exit code 2."""
+    env = {"BOT_TOKEN": BOT_TOKEN, name: value}
+    code, _, err = await _run_cli(tmp_path, "db", "upgrade", **env)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1
+    assert expected in lines[0]
+    assert "emulated-bot-token" not in err
+
+
+async def test_settings_come_from_the_dotenv_file(tmp_path: Path) -> None:
+    """A `.env` in the working directory supplies settings; `db upgrade` creates the database."""
+    (tmp_path / ".env").write_text(
+        f"BOT_TOKEN={BOT_TOKEN}\nDATABASE_URL=sqlite+aiosqlite:///nested/dir/news.db\n"
+    )
+    code, out, err = await _run_cli(tmp_path, "db", "upgrade")
+    assert code == 0, err
+    assert "schema revision:" in out
+    database = tmp_path / "nested" / "dir" / "news.db"
+    with sqlite3.connect(database) as connection:
+        tables = {row[0] for row in connection.execute("select name from sqlite_master")}
+    assert {"chats", "users", "articles", "votes", "deliveries"} <= tables
+
+
+async def test_run_polls_answers_and_never_logs_the_token(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """`run` migrates, polls the emulator, answers /start, and keeps the token out of logs."""
+    emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
+    reader = emulator.create_user("Sol")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=_env(
+            BOT_TOKEN=BOT_TOKEN,
+            TELEGRAM_BASE_URL=emulator.base_url,
+            LOG_LEVEL="DEBUG",
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}",
+        ),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await emulator.wait_for(lambda: emulator.requests("getUpdates"), timeout=30)
+        await emulator.send_message(reader, "/start")
+        reply = await emulator.wait_for_bot_message(emulator.private_chat(reader), timeout=10)
+        assert "Welcome!" in reply.text
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    log = err.decode()
+    assert "update " in log  # one line per handled update
+    secret = BOT_TOKEN.partition(":")[2]
+    assert secret not in log
+    with sqlite3.connect(tmp_path / "data" / "bot.db") as connection:
+        dump = "\n".join(connection.iterdump())
+    assert secret not in dump

@@ -1,0 +1,77 @@
+"""Settings parsing and the token's secrecy in logs (pure: no network)."""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bot.logs import RedactingFormatter
+from bot.settings import Settings, describe_error
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "4242:secret-part-of-the-token"
+
+
+def test_defaults_match_the_documented_contract() -> None:
+    """Unset settings take the defaults that .env.example documents."""
+    settings = Settings(_env_file=None, bot_token=TOKEN)
+    assert settings.telegram_base_url == "https://api.telegram.org/bot"
+    assert settings.database_url == "sqlite+aiosqlite:///data/bot.db"
+    assert settings.admin_ids == frozenset()
+    assert (settings.log_level, settings.timezone) == ("INFO", "UTC")
+
+
+def test_env_example_documents_every_setting() -> None:
+    """Every setting's environment name appears in .env.example."""
+    documented = (ROOT / ".env.example").read_text()
+    for field in Settings.model_fields.values():
+        assert f"{field.validation_alias}=" in documented
+
+
+def test_admin_ids_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ADMIN_IDS from the environment is split on commas, blanks ignored."""
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("ADMIN_IDS", " 10, 20,,30 ")
+    settings = Settings(_env_file=None)
+    assert settings.admin_ids == frozenset({10, 20, 30})
+    assert settings.is_admin(20)
+    assert not settings.is_admin(None)
+
+
+def test_the_token_is_not_in_the_settings_repr() -> None:
+    """Printing the settings never shows the token."""
+    settings = Settings(_env_file=None, bot_token=TOKEN)
+    assert "secret-part" not in repr(settings)
+    assert "secret-part" not in str(settings.model_dump())
+
+
+def test_a_malformed_token_is_not_echoed() -> None:
+    """The error for a malformed token names the setting but not its value."""
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None, bot_token="oops this is my password")
+    line = describe_error(caught.value)
+    assert line.startswith("BOT_TOKEN is invalid")
+    assert "password" not in line
+
+
+def test_formatter_redacts_the_token_in_messages_and_tracebacks() -> None:
+    """A log line or traceback that contains the token shows [redacted] instead."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(RedactingFormatter("%(message)s", (TOKEN,)))
+    logger = logging.getLogger("test.redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        raise RuntimeError(f"POST https://api.telegram.org/bot{TOKEN}/getMe failed")
+    except RuntimeError:
+        logger.exception("request to /bot%s/sendMessage failed", TOKEN)
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert TOKEN not in output
+    assert output.count("[redacted]") == 2

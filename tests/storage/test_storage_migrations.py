@@ -1,0 +1,196 @@
+"""Migrations are the only way the schema is made: they must build exactly the models' schema,
+and run both ways from inside the running event loop."""
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel, select
+
+from storage.chats import upsert_chat
+from storage.engine import Database
+from storage.migrate import (
+    alembic_config,
+    current_revision,
+    downgrade,
+    head_revision,
+    migration_connection,
+    migrations_folder,
+    upgrade,
+)
+from storage.models import Article, ChatKind, Delivery, DeliveryKind
+
+VERSION_TABLE = "alembic_version"
+GROUP_ID = -4_000_001
+
+
+def _differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, SQLModel.metadata))
+
+
+def _schema_of_database(connection: Connection) -> dict[str, Any]:
+    inspector = sa.inspect(connection)
+    tables = set(inspector.get_table_names()) - {VERSION_TABLE}
+    return {
+        "tables": tables,
+        "columns": {
+            (table, column["name"], column["nullable"])
+            for table in tables
+            for column in inspector.get_columns(table)
+        },
+        "indexes": {
+            (table, index["name"], tuple(index["column_names"]), bool(index["unique"]))
+            for table in tables
+            for index in inspector.get_indexes(table)
+            # PostgreSQL also lists the index behind each unique constraint.
+            if not index.get("duplicates_constraint")
+        },
+        "uniques": {
+            (table, unique["name"], tuple(unique["column_names"]))
+            for table in tables
+            for unique in inspector.get_unique_constraints(table)
+        },
+        "foreign_keys": {
+            (
+                table,
+                key["name"],
+                tuple(key["constrained_columns"]),
+                key["referred_table"],
+                key["options"].get("ondelete"),
+                key["options"].get("onupdate"),
+            )
+            for table in tables
+            for key in inspector.get_foreign_keys(table)
+        },
+    }
+
+
+def _schema_of_models(metadata: sa.MetaData) -> dict[str, Any]:
+    tables = metadata.tables.values()
+    return {
+        "tables": set(metadata.tables),
+        "columns": {(table.name, c.name, bool(c.nullable)) for table in tables for c in table.c},
+        "indexes": {
+            (table.name, index.name, tuple(c.name for c in index.columns), bool(index.unique))
+            for table in tables
+            for index in table.indexes
+        },
+        "uniques": {
+            (table.name, unique.name, tuple(c.name for c in unique.columns))
+            for table in tables
+            for unique in table.constraints
+            if isinstance(unique, sa.UniqueConstraint)
+        },
+        "foreign_keys": {
+            (
+                table.name,
+                key.name,
+                tuple(key.column_keys),
+                key.referred_table.name,
+                key.ondelete,
+                key.onupdate,
+            )
+            for table in tables
+            for key in table.foreign_key_constraints
+        },
+    }
+
+
+def _table_names(connection: Connection) -> set[str]:
+    return set(sa.inspect(connection).get_table_names()) - {VERSION_TABLE}
+
+
+async def test_upgrade_of_an_empty_database_yields_the_models_schema(empty_db: Database) -> None:
+    """Alembic finds no difference between the migrated database and the SQLModel tables."""
+    await upgrade(empty_db)
+    async with empty_db.engine.connect() as connection:
+        assert await connection.run_sync(_differences) == []
+
+
+async def test_migrated_tables_columns_indexes_and_constraints_match_the_models(
+    db: Database,
+) -> None:
+    """Table, column, index, unique and foreign-key sets of the database equal the models'."""
+    async with db.engine.connect() as connection:
+        in_database = await connection.run_sync(_schema_of_database)
+    in_models = _schema_of_models(SQLModel.metadata)
+    for part in ("tables", "columns", "indexes", "uniques", "foreign_keys"):
+        assert in_database[part] == in_models[part], part
+
+
+async def test_upgrade_leaves_the_database_at_head(db: Database) -> None:
+    """After upgrading, the database reports the newest revision the code knows."""
+    assert head_revision() == "0001"
+    assert await current_revision(db) == head_revision()
+
+
+async def test_upgrade_when_nothing_is_pending_changes_nothing(db: Database) -> None:
+    """Applying pending migrations on every start is safe when none are pending."""
+    await upgrade(db)
+    assert await current_revision(db) == head_revision()
+    async with db.engine.connect() as connection:
+        assert await connection.run_sync(_differences) == []
+
+
+async def test_downgrade_to_base_then_upgrade_again(db: Database) -> None:
+    """Downgrading removes every table and a new upgrade rebuilds the same schema."""
+    await downgrade(db, "base")
+    assert await current_revision(db) is None
+    async with db.engine.connect() as connection:
+        assert await connection.run_sync(_table_names) == set()
+
+    await upgrade(db)
+    assert await current_revision(db) == head_revision()
+    async with db.engine.connect() as connection:
+        assert await connection.run_sync(_table_names) == set(SQLModel.metadata.tables)
+        assert await connection.run_sync(_differences) == []
+
+
+async def test_foreign_keys_are_back_on_after_a_migration(db: Database) -> None:
+    """Migrations switch SQLite's foreign keys off while they run and on again afterwards."""
+    if not db.is_sqlite:
+        pytest.skip("foreign keys are a per-connection switch on SQLite only")
+    async with db.engine.connect() as connection:
+        result = await connection.exec_driver_sql("PRAGMA foreign_keys")
+        assert result.scalar_one() == 1
+
+
+def test_alembic_config_is_built_in_code() -> None:
+    """The configuration points at the package's migrations and keeps the URL's password."""
+    config = alembic_config("postgresql+asyncpg://bot:p%40ss@db/news")
+    assert config.get_main_option("script_location") == str(migrations_folder())
+    assert (migrations_folder() / "env.py").is_file()
+    assert config.get_main_option("sqlalchemy.url") == "postgresql+asyncpg://bot:p%40ss@db/news"
+
+
+def _rebuild_chats_table(connection: Connection) -> None:
+    operations = Operations(MigrationContext.configure(connection))
+    # The copy-and-swap that SQLite batch mode performs for most column changes.
+    with operations.batch_alter_table("chats", recreate="always") as batch:
+        batch.alter_column("title", existing_type=sa.String(), nullable=True)
+
+
+async def test_rebuilding_a_table_in_a_migration_keeps_the_rows_that_point_at_it(
+    db: Database,
+) -> None:
+    """A batch rebuild of chats does not cascade-delete the deliveries that reference it."""
+    if not db.is_sqlite:
+        pytest.skip("only SQLite rebuilds tables to alter them")
+    async with db.transaction() as session:
+        await upsert_chat(session, chat_id=GROUP_ID, kind=ChatKind.GROUP, title="Readers")
+        article = Article(canonical_url="https://news.example/a", title="A headline")
+        session.add(article)
+        await session.flush()
+        session.add(Delivery(kind=DeliveryKind.ARTICLE, article_id=article.id, chat_id=GROUP_ID))
+
+    async with migration_connection(db) as connection:
+        await connection.run_sync(_rebuild_chats_table)
+
+    async with db.transaction() as session:
+        deliveries = (await session.exec(select(Delivery))).all()
+    assert [delivery.chat_id for delivery in deliveries] == [GROUP_ID]
