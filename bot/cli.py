@@ -56,7 +56,7 @@ async def _db(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # python-telegram-bot's future behaviour now: RetryAfter.retry_after as a timedelta, no warning.
+    # python-telegram-bot's future behaviour now: RetryAfter.retry_after is a timedelta.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     args = _parser().parse_args(argv)
     try:

@@ -1,1 +1,1 @@
-"""A local Telegram Bot API server that behaves like Telegram, for tests, the demo and benchmarks."""
+"""A local Telegram Bot API server that behaves like Telegram: for tests, demo, benchmarks."""

@@ -25,7 +25,7 @@ class SystemClock:
 
 
 class ManualClock:
-    """A clock that only moves when a test calls `advance`, so limits are tested without sleeping."""
+    """A clock that moves only when a test calls `advance`: limits tested without sleeping."""
 
     def __init__(self, start: float = 1_000.0, unix_start: int = 1_764_000_000) -> None:
         self._now = start

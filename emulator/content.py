@@ -56,7 +56,7 @@ def user_keyboard(markup: JsonObject | None) -> JsonObject | None:
     return markup
 
 
-def photo_sizes(world: World, photo: object) -> list[JsonObject]:
+def resolve_photo(world: World, photo: object) -> list[JsonObject]:
     """The PhotoSize list for a file_id, a URL or an upload; a fresh fake file for new photos."""
     if isinstance(photo, UploadedFile):
         if not photo.data:

@@ -1,4 +1,4 @@
-"""The Bot API's error envelope: one exception type that carries Telegram's code, text and parameters."""
+"""The Bot API's error envelope: one exception carrying Telegram's code, text, parameters."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 
 class ApiError(Exception):
-    """A request Telegram would refuse; rendered as `{"ok": false, ...}` with HTTP status = code."""
+    """A request Telegram would refuse: `{"ok": false, ...}` with HTTP status = code."""
 
     def __init__(
         self, code: int, description: str, parameters: dict[str, Any] | None = None

@@ -8,7 +8,7 @@ from emulator.content import (
     caption_text,
     inline_keyboard,
     message_text,
-    photo_sizes,
+    resolve_photo,
     user_keyboard,
 )
 from emulator.errors import ApiError
@@ -31,7 +31,8 @@ def post(
     text: str | None,
     entities: list[Entity],
     reply_markup: JsonObject | None = None,
-    photo: list[JsonObject] | None = None,
+    photo_sizes: list[JsonObject] | None = None,
+    document: JsonObject | None = None,
     reply_to: Message | None = None,
     forward_origin: JsonObject | None = None,
     reply_keyboard: JsonObject | None = None,
@@ -49,7 +50,8 @@ def post(
         reply_markup=reply_markup,
         from_bot=True,
         bot_id=bot.id,
-        photo=photo,
+        photo_sizes=photo_sizes,
+        document=document,
         reply_to=reply_to,
         forward_origin=forward_origin,
         reply_keyboard=reply_keyboard,
@@ -98,7 +100,7 @@ async def send_photo(call: Call) -> object:
     world, bot = call.world, call.bot
     chat = world.chat_for_bot(bot, call.raw("chat_id"))
     ensure_can_send(bot, chat)
-    sizes = photo_sizes(world, call.raw("photo"))
+    sizes = resolve_photo(world, call.raw("photo"))
     caption, entities = caption_text(
         call.string("caption"), call.string("parse_mode"), call.items("caption_entities")
     )
@@ -111,7 +113,7 @@ async def send_photo(call: Call) -> object:
         chat,
         text=caption,
         entities=entities,
-        photo=sizes,
+        photo_sizes=sizes,
         reply_markup=inline_keyboard(markup),
         reply_keyboard=user_keyboard(markup),
         reply_to=reply_to,
@@ -134,10 +136,10 @@ async def copy_message(call: Call) -> object:
     chat = world.chat_for_bot(bot, call.raw("chat_id"))
     ensure_can_send(bot, chat)
     source = _source_message(call, "message to copy not found")
-    if source.text is None and source.photo is None:
+    if source.text is None and not source.has_caption:
         raise ApiError.bad_request("message can't be copied")
     text, entities = source.text, source.entities
-    if source.photo is not None and call.raw("caption") is not None:
+    if source.has_caption and call.raw("caption") is not None:
         text, entities = caption_text(
             call.string("caption"), call.string("parse_mode"), call.items("caption_entities")
         )
@@ -150,7 +152,8 @@ async def copy_message(call: Call) -> object:
         chat,
         text=text,
         entities=list(entities),
-        photo=source.photo,
+        photo_sizes=source.photo_sizes,
+        document=source.document,
         reply_markup=inline_keyboard(markup),
         reply_keyboard=user_keyboard(markup),
         reply_to=reply_to,
@@ -178,7 +181,7 @@ async def forward_message(call: Call) -> object:
     chat = world.chat_for_bot(bot, call.raw("chat_id"))
     ensure_can_send(bot, chat)
     source = _source_message(call, "message to forward not found")
-    if source.text is None and source.photo is None:
+    if source.text is None and not source.has_caption:
         raise ApiError.bad_request("message can't be forwarded")
     count_send(world.flood, bot, chat, paid=False)
     message = post(
@@ -187,7 +190,8 @@ async def forward_message(call: Call) -> object:
         chat,
         text=source.text,
         entities=list(source.entities),
-        photo=source.photo,
+        photo_sizes=source.photo_sizes,
+        document=source.document,
         forward_origin=_origin(source),
     )
     return message.to_api()
@@ -237,7 +241,7 @@ def _apply_edit(
 
 async def edit_message_text(call: Call) -> object:
     message, chat = _edit_target(call)
-    if message.photo is not None:
+    if message.has_caption:
         raise ApiError.bad_request("there is no text in the message to edit")
     text, entities = message_text(
         call.string("text") or "", call.string("parse_mode"), call.items("entities")
@@ -249,7 +253,7 @@ async def edit_message_text(call: Call) -> object:
 
 async def edit_message_caption(call: Call) -> object:
     message, chat = _edit_target(call)
-    if message.photo is None:
+    if not message.has_caption:
         raise ApiError.bad_request("there is no caption in the message to edit")
     caption, entities = caption_text(
         call.string("caption"), call.string("parse_mode"), call.items("caption_entities")

@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 from aiohttp import web
 
 from emulator.clock import Clock, SystemClock
-from emulator.content import caption_text, inline_keyboard, message_text, photo_sizes
+from emulator.content import caption_text, inline_keyboard, message_text, resolve_photo
 from emulator.events import deliver_message, member_change
 from emulator.limits import RateLimits
 from emulator.markup import detect_entities
@@ -485,7 +485,7 @@ class Emulator:
                 str(content["message_text"]), content.get("parse_mode"), content.get("entities")
             )
         elif result.get("type") == "photo":
-            photo = photo_sizes(world, result.get("photo_file_id") or result.get("photo_url"))
+            photo = resolve_photo(world, result.get("photo_file_id") or result.get("photo_url"))
             text, entities = caption_text(
                 result.get("caption"), result.get("parse_mode"), result.get("caption_entities")
             )
@@ -503,7 +503,7 @@ class Emulator:
             entities=entities,
             reply_markup=reply_markup,
             via_bot=bot.user,
-            photo=photo,
+            photo_sizes=photo,
             inline_message_id=inline_message_id,
         )
         chat.messages[message.message_id] = message

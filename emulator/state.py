@@ -251,7 +251,7 @@ class Message:
     inline_message_id: str | None = None
     posted_in: Chat | None = None
     via_bot: User | None = None
-    photo: list[JsonObject] | None = None
+    photo_sizes: list[JsonObject] | None = None
     document: JsonObject | None = None
     reply_to: Message | None = None
     forward_origin: JsonObject | None = None
@@ -274,8 +274,12 @@ class Message:
         return rows
 
     @property
+    def photo(self) -> bool:
+        return self.photo_sizes is not None
+
+    @property
     def has_caption(self) -> bool:
-        return self.photo is not None or self.document is not None
+        return self.photo_sizes is not None or self.document is not None
 
     @property
     def caption(self) -> str | None:
@@ -316,8 +320,8 @@ class Message:
 
     def _content_to_api(self, data: JsonObject) -> None:
         entities = [entity.to_api() for entity in self.entities]
-        if self.photo is not None:
-            data["photo"] = self.photo
+        if self.photo_sizes is not None:
+            data["photo"] = self.photo_sizes
         if self.document is not None:
             data["document"] = self.document
         if self.has_caption:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from storage.chats import SubscribeResult
 from telegram import Chat, Update
 
 from bot.admins import is_chat_admin
 from bot.context import BotContext
 from bot.records import remember_chat, remember_user
 from storage import chats
+from storage.chats import SubscribeResult
 
 SUBSCRIBED = "✅ Subscribed. New articles will arrive in this chat."
 ALREADY_SUBSCRIBED = "You are already subscribed here."

@@ -213,3 +213,43 @@ async def test_invalid_command_is_refused(bot: Bot) -> None:
     """A command with capital letters is refused."""
     with pytest.raises(BadRequest, match=r"(?i)bot_command_invalid"):
         await bot.set_my_commands([BotCommand("Start", "Start")])
+
+
+async def test_privacy_mode_lets_replies_to_the_bot_through(
+    emu: Emulator, bot: Bot, owner: SimUser
+) -> None:
+    """A group reply to the bot's own message reaches a bot in privacy mode."""
+    group = emu.create_group("Desk", creator=owner)
+    await emu.add_bot_to_chat(group, by=owner)
+    sent = await bot.send_message(group.id, "Thoughts?")
+    await drain(bot)
+    bot_message = emu.bot_messages(group)[-1]
+    assert bot_message.message_id == sent.message_id
+    await emu.send_message(owner, "Agreed", chat=group, reply_to=bot_message)
+    replies = [u.message for u in await drain(bot) if u.message]
+    assert [m.text for m in replies] == ["Agreed"]
+    assert replies[0].reply_to_message is not None
+    assert replies[0].reply_to_message.message_id == sent.message_id
+
+
+async def test_non_member_is_reported_as_left(emu: Emulator, bot: Bot, owner: SimUser) -> None:
+    """getChatMember of a known user outside the group answers status left."""
+    group = emu.create_group("Desk", creator=owner)
+    await emu.add_bot_to_chat(group, by=owner)
+    outsider = emu.create_user("Otto")
+    assert (await bot.get_chat_member(group.id, outsider.id)).status == "left"
+    assert (await bot.get_chat_member(group.id, owner.id)).status == "creator"
+
+
+async def test_deleting_others_messages_needs_the_right(
+    emu: Emulator, bot: Bot, owner: SimUser
+) -> None:
+    """Without can_delete_messages the bot cannot delete a user's group message; with it can."""
+    group = emu.create_group("Desk", creator=owner)
+    await emu.add_bot_to_chat(group, by=owner)
+    spam = await emu.send_message(owner, "/buy now", chat=group)
+    with pytest.raises(BadRequest, match=r"(?i)^message can't be deleted$"):
+        await bot.delete_message(group.id, spam.message_id)
+    await emu.add_bot_to_chat(group, by=owner, admin=True)
+    assert await bot.delete_message(group.id, spam.message_id)
+    assert spam.deleted

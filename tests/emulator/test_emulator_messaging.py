@@ -104,7 +104,7 @@ async def test_photo_upload_url_and_file_id(emu: Emulator, bot: Bot, reader: Sim
     assert again.photo[-1].file_id == uploaded.photo[-1].file_id
     assert by_url.photo[-1].file_id != uploaded.photo[-1].file_id
     shown = emu.bot_messages(emu.private_chat(reader))[-3]
-    assert (shown.photo is not None, shown.text, shown.html) == (True, "Chart", "<b>Chart</b>")
+    assert (shown.photo, shown.text, shown.html) == (True, "Chart", "<b>Chart</b>")
 
 
 async def test_unknown_file_identifier_is_refused(bot: Bot, reader: SimUser) -> None:

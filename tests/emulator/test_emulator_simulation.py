@@ -125,3 +125,17 @@ async def test_standalone_server_prints_its_base_url() -> None:
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_html_rendering_keeps_nesting_links_and_code(
+    emu: Emulator, bot: Bot, reader: SimUser
+) -> None:
+    """SimMessage.html re-renders nested formatting, links and code blocks from the entities."""
+    html = (
+        '<b>bold <i>both</i></b> <a href="https://example.com/a">link</a> '
+        '<pre><code class="language-python">x = 1</code></pre> &lt;raw&gt;'
+    )
+    await bot.send_message(reader.id, html, parse_mode="HTML")
+    shown = emu.bot_messages(emu.private_chat(reader))[-1]
+    assert shown.text == "bold both link x = 1 <raw>"
+    assert shown.html == html
