@@ -23,7 +23,8 @@ lint: setup
 	$(BIN)/mypy --strict $(CHECKED)
 
 test: lint
-	$(BIN)/coverage run -m pytest
+	env -u TEST_DATABASE_URL $(BIN)/coverage run -m pytest
+	BIN=$(BIN) scripts/test-on-postgres
 	$(BIN)/coverage report
 
 bench: setup

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import build_application
 from bot.context import BotApplication
@@ -52,9 +56,29 @@ def make_settings(emulator: Emulator, database_url: str, admin_ids: set[int]) ->
 
 
 @pytest.fixture(name="database_url")
-def database_url_fixture(tmp_path: Path) -> str:
-    """A fresh SQLite file per test."""
-    return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+async def database_url_fixture(tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh database per test: a SQLite file, or a new one on TEST_DATABASE_URL's server."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+        return
+    async with fresh_postgres_database(server) as url:
+        yield url
+
+
+@asynccontextmanager
+async def fresh_postgres_database(server_url: str) -> AsyncIterator[str]:
+    """Creates an empty database on the server for one test and drops it afterwards."""
+    name = f"newsbot_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
 
 
 @pytest.fixture(name="running_bot")

@@ -15,6 +15,8 @@ from conftest import BOT_TOKEN
 from emulator.simulation import Emulator
 
 ROOT = Path(__file__).resolve().parents[2]
+# These runs make their own SQLite files; the PostgreSQL pass has nothing to add to them.
+pytestmark = pytest.mark.sqlite_only
 
 
 def _env(**overrides: str) -> dict[str, str]:
