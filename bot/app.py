@@ -3,30 +3,75 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import Update
 from telegram.ext import (
     ApplicationBuilder,
+    CallbackQueryHandler,
     ChatMemberHandler,
+    ChosenInlineResultHandler,
     CommandHandler,
     ContextTypes,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
+from bot.article_sender import ArticleSender
 from bot.commands import publish_command_menus
 from bot.context import BotApplication, BotContext, BotServices
-from bot.handlers import errors, membership, start, subscription
+from bot.delivery.broadcast_sender import BroadcastSender
+from bot.delivery.engine import DeliveryEngine
+from bot.delivery.progress import BroadcastMonitor
+from bot.delivery.scheduler import Scheduler
+from bot.delivery.when import AT_PATTERN
+from bot.feeds_job import FeedWatcher
+from bot.handlers import (
+    articles,
+    broadcasts,
+    errors,
+    membership,
+    poll_admin,
+    schedule,
+    sharing,
+    start,
+    stats,
+    subscription,
+    votes,
+)
+from bot.live_totals import LiveTotals
+from bot.poll_book import PollBook
+from bot.poll_closer import PollCloser
+from bot.poll_content import PollContent
+from bot.publishing import fetch_client
 from bot.ratelimit import SendLimiter, SendRates
 from bot.settings import Settings
+from bot.tap_limit import TapLimiter
+from bot.update_ledger import UpdateLedger, skip_repeats
+from bot.vote_writer import VoteWriter
+from bot.workers import LeaderJob, Workers
 from storage import migrate
 from storage.engine import Database
+from storage.models import DeliveryKind
 
 log = logging.getLogger(__name__)
 
 # Commands are read from new messages and channel posts, never from edits of old ones.
 _COMMAND_SOURCES = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+# New group messages (not edits, not commands) that link somewhere, in the text or a caption.
+_GROUP_LINKS = (
+    filters.UpdateType.MESSAGE
+    & filters.ChatType.GROUPS
+    & ~filters.COMMAND
+    & (
+        filters.Entity("url")
+        | filters.Entity("text_link")
+        | filters.CaptionEntity("url")
+        | filters.CaptionEntity("text_link")
+    )
+)
 # Updates handled at once; the HTTP pool must be larger so replies never wait for a connection.
 CONCURRENT_UPDATES = 64
 
@@ -62,40 +107,157 @@ async def on_startup(application: BotApplication) -> None:
     services = application.bot_data
     await migrate.upgrade(services.db)
     await publish_command_menus(application.bot, services.settings.admin_ids)
+    await services.updates_seen.start()
+    await services.votes.start()
+    services.http = fetch_client()
+    services.feeds = FeedWatcher(
+        settings=services.settings,
+        db=services.db,
+        client=services.http,
+        on_published=lambda: services.delivery.wake(),  # noqa: PLW0108 - looked up when called
+    )
+    services.workers.lead(_leader_jobs(application))
+    await services.workers.start()
+    # Rows another live worker is sending are not ours to release (bot/workers.py sweeps).
+    await services.delivery.start(application.bot, keep_live_claims=True)
     log.info("bot @%s is ready", application.bot.username)
 
 
+def _leader_jobs(application: BotApplication) -> list[LeaderJob]:
+    """The jobs that must run in one process only: the leader's (see bot/workers.py)."""
+    services, bot = application.bot_data, application.bot
+
+    async def start_feeds() -> None:
+        services.feeds.start()
+
+    return [
+        LeaderJob("live totals", services.live_totals.start, services.live_totals.stop),
+        LeaderJob("poll closer", services.poll_closer.start, services.poll_closer.stop),
+        LeaderJob("feeds", start_feeds, services.feeds.stop),
+        LeaderJob(
+            "broadcast monitor",
+            lambda: services.broadcast_monitor.start(bot),
+            services.broadcast_monitor.stop,
+        ),
+        LeaderJob("scheduler", lambda: services.scheduler.start(bot), services.scheduler.stop),
+    ]
+
+
 async def on_shutdown(application: BotApplication) -> None:
+    services = application.bot_data
+    # Stops the leader's jobs and hands the leases over; the stops below are then no-ops.
+    await services.workers.stop()
+    # A start that failed half-way may not have opened these; feeds stop before the engine.
+    if hasattr(services, "feeds"):
+        await services.feeds.stop()
+    if hasattr(services, "http"):
+        await services.http.aclose()
+    await services.scheduler.stop()
+    await services.broadcast_monitor.stop()
+    await services.delivery.stop()
+    await services.poll_closer.stop()
+    await services.live_totals.stop()
+    await services.votes.stop()
+    await services.updates_seen.stop()
     await application.bot_data.db.dispose()
 
 
 def build_application(settings: Settings, db: Database) -> BotApplication:
     context_types = ContextTypes(context=BotContext, bot_data=BotServices)
+    limiter = SendLimiter(SendRates(per_second=settings.send_rate_per_second))
     application: BotApplication = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_file_url)
         .context_types(context_types)
         .concurrent_updates(CONCURRENT_UPDATES)
         .connection_pool_size(CONCURRENT_UPDATES * 2)
         .get_updates_connection_pool_size(2)
-        .rate_limiter(SendLimiter(SendRates(per_second=settings.send_rate_per_second)))
+        .rate_limiter(limiter)
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
         .build()
     )
     application.bot_data.settings = settings
     application.bot_data.db = db
+    application.bot_data.delivery = DeliveryEngine(db)
+    application.bot_data.delivery.register(
+        DeliveryKind.BROADCAST, BroadcastSender(db, paid=settings.allow_paid_broadcast)
+    )
+    application.bot_data.delivery.register(
+        DeliveryKind.ARTICLE, ArticleSender(db, paid=settings.allow_paid_broadcast)
+    )
+    application.bot_data.broadcast_monitor = BroadcastMonitor(db)
+    application.bot_data.scheduler = Scheduler(
+        db=db,
+        settings=settings,
+        http=lambda: getattr(application.bot_data, "http", None),
+        on_queued=application.bot_data.wake_delivery,
+    )
+    application.bot_data.polls = PollBook(db)
+    application.bot_data.updates_seen = UpdateLedger(db)
+    application.bot_data.tap_limiter = TapLimiter(
+        limit=settings.tap_limit, window=settings.tap_window
+    )
+    application.bot_data.votes = VoteWriter(
+        db, application.bot_data.polls, double_tap_window=settings.poll_double_tap_window
+    )
+    application.bot_data.live_totals = LiveTotals(
+        db=db,
+        bot=application.bot,
+        book=application.bot_data.polls,
+        content=PollContent(db),
+        interval=settings.poll_edit_interval,
+    )
+    application.bot_data.workers = Workers(
+        db,
+        limiter=limiter,
+        book=application.bot_data.polls,
+        live_totals=application.bot_data.live_totals,
+    )
+    application.bot_data.delivery.may_claim = application.bot_data.workers.may_claim_deliveries
+    application.bot_data.delivery.claimer = application.bot_data.workers.worker_id
+    application.bot_data.poll_closer = PollCloser(
+        db=db, book=application.bot_data.polls, live_totals=application.bot_data.live_totals
+    )
 
+    # First of all: an update delivered a second time stops here.
+    application.add_handler(TypeHandler(Update, skip_repeats), group=-2)
     application.add_handler(TypeHandler(Update, log_update), group=-1)
     for handler in (
         CommandHandler("start", start.start, filters=_COMMAND_SOURCES),
         CommandHandler("help", start.help_command, filters=_COMMAND_SOURCES),
         CommandHandler("subscribe", subscription.subscribe, filters=_COMMAND_SOURCES),
         CommandHandler("unsubscribe", subscription.unsubscribe, filters=_COMMAND_SOURCES),
+        # "/publish <address> at 18:00" is scheduled; without "at" it publishes now.
+        CommandHandler(
+            "publish",
+            schedule.publish_later,
+            filters=_COMMAND_SOURCES & filters.Regex(re.compile(AT_PATTERN, re.IGNORECASE)),
+        ),
+        CommandHandler("publish", articles.publish, filters=_COMMAND_SOURCES),
+        CommandHandler("broadcast", broadcasts.broadcast, filters=_COMMAND_SOURCES),
+        CommandHandler("cancel", broadcasts.cancel, filters=_COMMAND_SOURCES),
+        CommandHandler("queue", schedule.queue, filters=_COMMAND_SOURCES),
+        CommandHandler("stats", stats.show_stats, filters=_COMMAND_SOURCES),
+        CallbackQueryHandler(broadcasts.decide, pattern=broadcasts.is_broadcast_decision),
+        CallbackQueryHandler(schedule.cancel_scheduled, pattern=schedule.is_queue_cancel),
+        CommandHandler("latest", articles.latest, filters=_COMMAND_SOURCES),
         ChatMemberHandler(membership.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
         MessageHandler(filters.StatusUpdate.MIGRATE, membership.group_migrated),
+        CommandHandler("closepoll", poll_admin.close_poll, filters=_COMMAND_SOURCES),
+        CommandHandler("results", poll_admin.show_results, filters=_COMMAND_SOURCES),
+        CallbackQueryHandler(votes.vote, pattern=votes.VOTE_PATTERN),
+        InlineQueryHandler(sharing.inline_query),
+        ChosenInlineResultHandler(sharing.chosen_result),
+        CommandHandler("share", sharing.share, filters=_COMMAND_SOURCES),
+        CommandHandler("autocards", sharing.autocards_command, filters=_COMMAND_SOURCES),
+        # After every command: a link in a group message (not in a command) may get a card.
+        MessageHandler(_GROUP_LINKS, sharing.autocard_links),
     ):
         application.add_handler(handler)
+    # Last: a button no handler above understands (forged, stale) gets a polite answer.
+    application.add_handler(CallbackQueryHandler(votes.unknown_button))
     application.add_error_handler(errors.report_error)
     return application

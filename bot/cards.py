@@ -17,6 +17,7 @@ from html import escape, unescape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.deeplinks import article_payload
 from bot.poll_view import PollView, poll_buttons, render_poll_html, shorten, tidy, view_fingerprint
 from newsroom.tally import Tally
 
@@ -223,12 +224,17 @@ def _link_rows(article: CardArticle) -> list[list[InlineKeyboardButton]]:
         [InlineKeyboardButton(prefix + shorten(title, LINK_LABEL_MAX - len(prefix)), url=link)]
         for title, link in related[:RELATED_MAX]
     ]
-    # Share opens the reader's chat picker with "@bot <query>" typed in; the query is the
-    # (shortened) headline rather than an opaque id, because the reader sees and may edit it
-    # and the inline handler finds articles by title text.
-    share_query = shorten(tidy(article.title), SHARE_QUERY_MAX)
-    rows.append([InlineKeyboardButton("↗️ Share", switch_inline_query=share_query)])
+    rows.append([InlineKeyboardButton("↗️ Share", switch_inline_query=share_query(article))])
     return rows
+
+
+def share_query(article: CardArticle) -> str:
+    """What Share types after "@bot " in the chat the reader picks: "a_<id> <headline>".
+
+    The id finds exactly this article (a shortened headline may end mid-word); the headline
+    shows the reader what they are sharing, and still finds it by its words if they drop the id.
+    """
+    return f"{article_payload(article.article_id)} {shorten(tidy(article.title), SHARE_QUERY_MAX)}"
 
 
 def _fitted_html(layout: Layout, parts: _Parts, poll: PollView | None, limit: int) -> str:

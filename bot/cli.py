@@ -1,4 +1,4 @@
-"""The command line: `python -m bot run`, `python -m bot db upgrade`, and friends."""
+"""The command line: `python -m bot run`, `db upgrade`, `publish`, `ingest`, `demo`."""
 
 from __future__ import annotations
 
@@ -8,18 +8,26 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from telegram import Update
 
+from bot import demo, publishing
 from bot.app import build_application
+from bot.demo import DemoOptions
 from bot.logs import configure_logging
+from bot.secrets_check import warn_if_env_file_is_shared
 from bot.settings import Settings, SettingsError, load_settings
+from bot.webhook import serve_webhook
+from newsroom.errors import IngestError
+from storage import backup as storage_backup
 from storage import migrate
 from storage.engine import Database
 
 log = logging.getLogger("bot")
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,22 +36,77 @@ def _parser() -> argparse.ArgumentParser:
         description="A Telegram bot bringing a newsroom's articles, facts and polls to readers.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    commands.add_parser("run", help="run the bot with long polling")
+    run = commands.add_parser("run", help="run the bot (long polling unless --webhook)")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="take updates by webhook (WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_LISTEN, WEBHOOK_PORT)",
+    )
     db = commands.add_parser("db", help="manage the database schema")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="apply pending migrations")
     down = db_commands.add_parser("downgrade", help="revert migrations down to a revision")
     down.add_argument("revision", help="target revision, e.g. -1 or base")
     db_commands.add_parser("current", help="print the schema revision in the database")
+    backup = db_commands.add_parser(
+        "backup",
+        help="copy the SQLite database to a file while the bot runs (PostgreSQL: pg_dump)",
+    )
+    backup.add_argument("path", type=Path, help="the backup file to write (replaced)")
+    publish = commands.add_parser(
+        "publish", help="publish an article to every subscriber (address, .md or .html file)"
+    )
+    publish.add_argument("source", help="http(s) address, Markdown file or saved HTML page")
+    ingest = commands.add_parser(
+        "ingest", help="show what would be extracted from an article, storing nothing"
+    )
+    ingest.add_argument("source", help="http(s) address, Markdown file or saved HTML page")
+    demo = commands.add_parser(
+        "demo", help="run the bot offline against the emulator with simulated readers; no token"
+    )
+    demo.add_argument("--readers", type=_positive_int, default=200, help="readers (default 200)")
+    demo.add_argument(
+        "--seconds", type=float, default=15.0, help="length of the voting phase (default 15)"
+    )
+    demo.add_argument(
+        "--keep", action="store_true", help="keep running afterwards and print the web view URL"
+    )
+    demo.add_argument("--db", type=Path, help="SQLite file to use (default: a temporary one)")
     return parser
 
 
-def _run(settings: Settings) -> None:
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _run(settings: Settings, *, use_webhook: bool) -> int:
+    if use_webhook and (settings.webhook_url is None or settings.webhook_secret is None):
+        print("error: --webhook needs WEBHOOK_URL and WEBHOOK_SECRET", file=sys.stderr)  # noqa: T201
+        return EXIT_USAGE
     application = build_application(settings, Database.connect(settings.database_url))
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    if use_webhook:
+        asyncio.run(serve_webhook(application, settings))
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
 
 
-async def _db(settings: Settings, args: argparse.Namespace) -> None:
+async def _backup(settings: Settings, path: Path) -> int:
+    try:
+        size = await storage_backup.backup(settings.database_url, path)
+    except storage_backup.BackupNotSupportedError as error:
+        print(f"error: {error}", file=sys.stderr)  # noqa: T201
+        return EXIT_USAGE
+    print(f"backed up to {path} ({size} bytes)")  # noqa: T201
+    return 0
+
+
+async def _db(settings: Settings, args: argparse.Namespace) -> int | None:
+    if args.db_command == "backup":
+        return await _backup(settings, args.path)
     db = Database.connect(settings.database_url)
     try:
         if args.db_command == "upgrade":
@@ -53,22 +116,64 @@ async def _db(settings: Settings, args: argparse.Namespace) -> None:
         print(f"schema revision: {await migrate.current_revision(db) or 'none'}")  # noqa: T201
     finally:
         await db.dispose()
+    return None
+
+
+async def _publish(settings: Settings, source: str) -> int:
+    db = Database.connect(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+        async with publishing.fetch_client() as client:
+            try:
+                result = await publishing.publish_source(
+                    db, source, settings=settings, client=client
+                )
+            except IngestError as error:
+                print(f"error: {publishing.describe_failure(error)}", file=sys.stderr)  # noqa: T201
+                return EXIT_FAILED
+    finally:
+        await db.dispose()
+    # The running bot's delivery engine picks the queued rows up (or does so when it starts).
+    print(publishing.describe(result, zone=settings.zone))  # noqa: T201
+    return 0
+
+
+async def _ingest(settings: Settings, source: str) -> int:
+    async with publishing.fetch_client() as client:
+        try:
+            draft = await publishing.read_source(source, settings=settings, client=client)
+        except IngestError as error:
+            print(f"error: {error}", file=sys.stderr)  # noqa: T201
+            return EXIT_FAILED
+    print(publishing.preview(draft))  # noqa: T201
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     # python-telegram-bot's future behaviour now: RetryAfter.retry_after is a timedelta.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     args = _parser().parse_args(argv)
+    if args.command == "demo":
+        # The demo brings its own token, database and Telegram: it reads no settings.
+        options = DemoOptions(
+            readers=args.readers, seconds=max(args.seconds, 0.0), keep=args.keep, db_path=args.db
+        )
+        return demo.main(options)
     try:
         settings = load_settings()
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)  # noqa: T201
         return EXIT_USAGE
     token = settings.bot_token.get_secret_value()
-    configure_logging(settings.log_level_number, secrets=(token, token.partition(":")[2]))
-    actions: dict[str, Callable[[], None]] = {
-        "run": lambda: _run(settings),
+    secrets = [token, token.partition(":")[2]]
+    if settings.webhook_secret is not None:
+        secrets.append(settings.webhook_secret.get_secret_value())
+    configure_logging(settings.log_level_number, secrets=tuple(secrets))
+    warn_if_env_file_is_shared()
+    actions: dict[str, Callable[[], int | None]] = {
+        "run": lambda: _run(settings, use_webhook=args.webhook),
         "db": lambda: asyncio.run(_db(settings, args)),
+        "publish": lambda: asyncio.run(_publish(settings, args.source)),
+        "ingest": lambda: asyncio.run(_ingest(settings, args.source)),
     }
-    actions[args.command]()
-    return 0
+    return actions[args.command]() or 0

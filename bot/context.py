@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import httpx
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.settings import Settings
 from storage.engine import Database
+
+if TYPE_CHECKING:
+    from bot.delivery.engine import DeliveryEngine
+    from bot.delivery.progress import BroadcastMonitor
+    from bot.delivery.scheduler import Scheduler
+    from bot.feeds_job import FeedWatcher
+    from bot.live_totals import LiveTotals
+    from bot.poll_book import PollBook
+    from bot.poll_closer import PollCloser
+    from bot.tap_limit import TapLimiter
+    from bot.update_ledger import UpdateLedger
+    from bot.vote_writer import VoteWriter
+    from bot.workers import Workers
 
 
 class BotServices:
@@ -15,6 +29,30 @@ class BotServices:
 
     settings: Settings
     db: Database
+    # Polls: in-memory counts, the single vote writer, live edits and the closing job.
+    polls: PollBook
+    votes: VoteWriter
+    live_totals: LiveTotals
+    poll_closer: PollCloser
+    # Readers hammering a poll's buttons are told to slow down.
+    tap_limiter: TapLimiter
+    # Update ids already taken on: an update delivered twice is handled once.
+    updates_seen: UpdateLedger
+    # Pages and feeds are fetched with this client, opened on startup and closed on shutdown.
+    http: httpx.AsyncClient
+    feeds: FeedWatcher
+    # Delivery: the engine sending every queued article and broadcast, the admin's broadcast
+    # progress messages, and the scheduled actions.
+    delivery: DeliveryEngine
+    broadcast_monitor: BroadcastMonitor
+    scheduler: Scheduler
+    # Several processes on one database: heartbeats, the leader's jobs, each one's send share.
+    workers: Workers
+
+    def wake_delivery(self) -> None:
+        """New rows were queued: the engine sends them and broadcast progress is shown now."""
+        self.delivery.wake()
+        self.broadcast_monitor.wake()
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotServices]):

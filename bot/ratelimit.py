@@ -70,6 +70,12 @@ class SendLimiter(BaseRateLimiter[None]):
         self._sweep_at = 1024
         self.retries_after_429 = 0
 
+    def set_share(self, share: float) -> None:
+        """Take only `share` of the bot-wide rates (1/N when N processes send for one bot)."""
+        share = min(1.0, max(share, 1e-3))
+        self._bot.interval = 1.0 / (self.rates.per_second * share)
+        self._paid.interval = 1.0 / (self.rates.paid_per_second * share)
+
     async def initialize(self) -> None:
         """Nothing to open: the limiter's state lives in memory."""
 

@@ -12,7 +12,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Telegram tokens are "<bot id>:<secret>"; anything else is a paste error worth catching at start.
 _TOKEN_SHAPE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{10,}$")
+# Telegram's rule for the secret it echoes in X-Telegram-Bot-Api-Secret-Token.
+_WEBHOOK_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_WEB_ADDRESS = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+_HOST_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOSTNAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*")
 
 
 class SettingsError(Exception):
@@ -40,10 +45,34 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     timezone: str = Field(default="UTC", validation_alias="TIMEZONE")
+    webhook_url: str | None = Field(default=None, validation_alias="WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, validation_alias="WEBHOOK_SECRET")
+    webhook_listen: str = Field(default="127.0.0.1", validation_alias="WEBHOOK_LISTEN")
+    webhook_port: int = Field(default=8443, ge=1, le=65535, validation_alias="WEBHOOK_PORT")
     send_rate_per_second: float = Field(
         default=25.0, gt=0, le=1000, validation_alias="SEND_RATE_PER_SECOND"
     )
     allow_paid_broadcast: bool = Field(default=False, validation_alias="ALLOW_PAID_BROADCAST")
+    # Poll messages are edited at most once per this many seconds each (3 s: 20 a minute).
+    poll_edit_interval: float = Field(
+        default=3.0, ge=0.5, le=3600, validation_alias="POLL_EDIT_INTERVAL"
+    )
+    # A second tap on the option just chosen, this soon, is a double tap rather than a retraction.
+    poll_double_tap_window: float = Field(
+        default=1.0, ge=0, le=10, validation_alias="POLL_DOUBLE_TAP_WINDOW"
+    )
+    # More than TAP_LIMIT taps by one reader on one poll in TAP_WINDOW seconds: "slow down".
+    tap_limit: int = Field(default=5, ge=1, le=100, validation_alias="TAP_LIMIT")
+    tap_window: float = Field(default=3.0, gt=0, le=60, validation_alias="TAP_WINDOW")
+    feeds: Annotated[tuple[str, ...], NoDecode] = Field(default=(), validation_alias="FEEDS")
+    feed_interval: float = Field(default=600.0, ge=30, validation_alias="FEED_INTERVAL")
+    summary_sentences: int = Field(default=3, ge=1, le=20, validation_alias="SUMMARY_SENTENCES")
+    fetch_max_bytes: int = Field(default=5_000_000, gt=0, validation_alias="FETCH_MAX_BYTES")
+    fetch_timeout: float = Field(default=10.0, gt=0, le=300, validation_alias="FETCH_TIMEOUT")
+    # Sites whose links posted in autocard groups are ingested when the bot does not know them.
+    autocard_sites: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias="AUTOCARD_SITES"
+    )
 
     @field_validator("bot_token")
     @classmethod
@@ -60,6 +89,20 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url_shape(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be the public http(s) URL Telegram posts updates to")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET_SHAPE.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -73,6 +116,38 @@ class Settings(BaseSettings):
                 raise ValueError(f"{part!r} is not a Telegram user id (comma-separated numbers)")
             ids.add(int(part))
         return frozenset(ids)
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _split_feeds(cls, value: object) -> object:
+        parts = value.split(",") if isinstance(value, str) else value
+        if not isinstance(parts, (list, tuple)):
+            return value
+        feeds: list[str] = []
+        for part in (str(p).strip() for p in parts):
+            if not part:
+                continue
+            if not _WEB_ADDRESS.match(part):
+                raise ValueError(f"{part!r} is not an http(s) feed address (comma-separated)")
+            if part not in feeds:
+                feeds.append(part)
+        return tuple(feeds)
+
+    @field_validator("autocard_sites", mode="before")
+    @classmethod
+    def _split_sites(cls, value: object) -> object:
+        parts = value.split(",") if isinstance(value, str) else value
+        if not isinstance(parts, (list, tuple)):
+            return value
+        sites: list[str] = []
+        for part in (str(p).strip().lower().rstrip(".") for p in parts):
+            if not part:
+                continue
+            if not _HOSTNAME.fullmatch(part):
+                raise ValueError(f"{part!r} is not a hostname like news.example.com")
+            if part not in sites:
+                sites.append(part)
+        return tuple(sites)
 
     @field_validator("log_level")
     @classmethod
@@ -96,6 +171,12 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def telegram_file_url(self) -> str:
+        """Where the Bot API serves file downloads: `/file` inserted before the last segment."""
+        root, _, last = self.telegram_base_url.rstrip("/").rpartition("/")
+        return f"{root}/file/{last}"
 
     @property
     def log_level_number(self) -> int:

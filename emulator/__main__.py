@@ -1,4 +1,4 @@
-"""`python -m emulator --port PORT [--token T ...] [--no-limits]`: the emulator on its own."""
+"""`python -m emulator --port PORT [--token T ...] [--no-limits] [--web]`: the emulator alone."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-record", action="store_true", help="do not keep a log of every request"
     )
+    parser.add_argument(
+        "--web", action="store_true", help="serve the web view of every chat under /web/"
+    )
     return parser.parse_args(argv)
 
 
@@ -37,11 +40,14 @@ async def _serve(options: argparse.Namespace) -> None:
         host=options.host,
         port=options.port,
         record_requests=not options.no_record,
+        web=options.web,
     )
     for token in options.token:
         emulator.add_bot(token)
     async with emulator:
         sys.stdout.write(f"{emulator.base_url}\n")
+        if options.web:
+            sys.stdout.write(f"web view: {emulator.web_url}\n")
         sys.stdout.flush()
         await asyncio.Event().wait()
 

@@ -183,6 +183,7 @@ METHODS: Mapping[str, MethodSpec] = MappingProxyType(
         "getChatMember": _method(_CHAT, {"user_id": _required(INTEGER)}),
         "getChatAdministrators": _method(_CHAT, {"return_bots": _optional(BOOLEAN)}),
         "leaveChat": _method(_CHAT),
+        "getFile": _method({"file_id": _required(STRING)}),
     }
 )
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from emulator import chats, interaction, messaging, updates
+from emulator import chats, faults, files, interaction, messaging, updates
 from emulator.call import Call, Handler
 from emulator.errors import ApiError
 from emulator.params import METHODS, UploadedFile, validate
@@ -23,6 +23,7 @@ HANDLERS: dict[str, Handler] = {
     **interaction.HANDLERS,
     **chats.HANDLERS,
     **updates.HANDLERS,
+    **files.HANDLERS,
 }
 # Method names are case-insensitive in the Bot API.
 _BY_LOWER_NAME = {name.lower(): name for name in HANDLERS if name in METHODS}
@@ -83,6 +84,8 @@ async def handle(request: web.Request) -> web.Response:
         if name is None:
             raise ApiError.not_found()
         method = name
+        if (fault := world.faults.take(name)) is not None:
+            raise await faults.answer_with(fault, world)
         params = validate(name, await _read_params(request))
         result = await HANDLERS[name](Call(world, bot, params))
         body, status = {"ok": True, "result": result}, 200
@@ -103,9 +106,20 @@ async def handle(request: web.Request) -> web.Response:
     return _response(body, status)
 
 
+async def handle_download(request: web.Request) -> web.Response:
+    """`GET /file/bot<token>/<file_path>`: a file's bytes, as Telegram's file server sends them."""
+    world = request.app[WORLD_KEY]
+    try:
+        data = files.download(world, request.match_info["token"], request.match_info["path"])
+    except ApiError as error:
+        return _response(error.envelope(), error.code)
+    return web.Response(body=data, content_type="application/octet-stream")
+
+
 def build_app(world: World) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[WORLD_KEY] = world
     app.router.add_route("POST", "/bot{token}/{method}", handle)
     app.router.add_route("GET", "/bot{token}/{method}", handle)
+    app.router.add_route("GET", "/file/bot{token}/{path:.+}", handle_download)
     return app

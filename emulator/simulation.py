@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from aiohttp import web
 
 from emulator.clock import Clock, SystemClock
 from emulator.content import caption_text, inline_keyboard, message_text, resolve_photo
 from emulator.events import deliver_message, member_change
+from emulator.faults import DEFAULT_HOLD, FaultPlan
+from emulator.files import store_document
 from emulator.limits import RateLimits
 from emulator.markup import detect_entities
 from emulator.server import build_app
@@ -35,6 +37,7 @@ from emulator.state import (
     World,
     encode_id,
 )
+from emulator.web import is_loopback, mount_web
 
 SimUser = User
 SimChat = Chat
@@ -105,6 +108,9 @@ async def _answer_of(query: _Answerable[A], timeout: float, what: str) -> A:
 class Emulator:
     """A Telegram Bot API server on loopback, plus the users and chats a test plays with."""
 
+    # Declared here: inside __init__ the `web` flag hides the aiohttp module.
+    _runner: web.AppRunner | None
+
     def __init__(
         self,
         *,
@@ -114,7 +120,10 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         record_requests: bool = True,
+        web: bool = False,
     ) -> None:
+        if web and not is_loopback(host):
+            raise ValueError(f"the web view serves on loopback only, not on {host!r}")
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.world = World(
             clock=self.clock,
@@ -124,7 +133,8 @@ class Emulator:
         )
         self._host = host
         self._port = port
-        self._runner: web.AppRunner | None = None
+        self._web = web
+        self._runner = None
         self._users = 0
         self._groups = 0
 
@@ -141,7 +151,10 @@ class Emulator:
 
     async def start(self) -> None:
         self.world.closing = False
-        runner = web.AppRunner(build_app(self.world), access_log=None, shutdown_timeout=1.0)
+        app = build_app(self.world)
+        if self._web:
+            mount_web(app, self)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, self._host, self._port)
         await site.start()
@@ -153,6 +166,8 @@ class Emulator:
         world.closing = True
         for bot in world.bots.values():
             bot.wake()
+        # Web view long polls answer at once too.
+        world.signal.notify()
         for task in list(world.background):
             task.cancel()
         if world.background:
@@ -179,6 +194,16 @@ class Emulator:
     def base_url(self) -> str:
         """What python-telegram-bot takes as base_url: it appends the token."""
         return f"http://{self._host}:{self._port}/bot"
+
+    @property
+    def web_url(self) -> str:
+        """The web view's page (served only when the emulator runs with `web=True`)."""
+        return f"http://{self._host}:{self._port}/web/"
+
+    @property
+    def base_file_url(self) -> str:
+        """What python-telegram-bot takes as base_file_url for downloads: it appends the token."""
+        return f"http://{self._host}:{self._port}/file/bot"
 
     # --- accounts and chats -----------------------------------------------------------------
 
@@ -341,13 +366,8 @@ class Emulator:
         message = self._user_message(user, target, text, reply_to=reply_to)
         if document is not None:
             filename, data = document
-            number = self.world.next_number()
-            message.document = {
-                "file_id": encode_id("BQACAgIAAxkBAAI", number),
-                "file_unique_id": encode_id("AgAD", number),
-                "file_name": filename,
-                "file_size": len(data),
-            }
+            # Kept with its bytes: the bot may getFile it and download it.
+            message.document = store_document(self.world, filename, data)
         deliver_message(self.world, message)
         self.world.signal.notify()
         return message
@@ -671,6 +691,55 @@ class Emulator:
 
     def pending_updates(self, bot: BotAccount | None = None) -> int:
         return len(self._the_bot(bot).updates)
+
+    # --- faults (emulator.faults) -----------------------------------------------------------
+
+    def inject_faults(
+        self,
+        status: int | Literal["timeout"] = 502,
+        *,
+        methods: set[str] | None = None,
+        count: int | None = None,
+        seconds: float | None = None,
+        hold: float = DEFAULT_HOLD,
+    ) -> FaultPlan:
+        """Answer the next `count` requests (or all for `seconds`) with a 5xx, or hold them.
+
+        `methods` limits the fault to those Bot API methods; "timeout" holds each request for
+        `hold` seconds without doing it, so the client times out first.
+        """
+        return self.world.faults.add(
+            status, methods=methods, count=count, seconds=seconds, hold=hold
+        )
+
+    def clear_faults(self) -> None:
+        self.world.faults.clear()
+
+    @property
+    def faults_injected(self) -> int:
+        """How many requests injected faults have answered so far."""
+        return self.world.faults.injected
+
+    def update_ids(self, bot: BotAccount | None = None) -> list[int]:
+        """The ids of the bot's recent updates, oldest first (delivered or not)."""
+        return [update.update_id for update in self._the_bot(bot).history]
+
+    def redeliver(self, update_id: int | None = None, *, bot: BotAccount | None = None) -> int:
+        """Deliver an update again with its same update_id (default: the latest); returns the id.
+
+        As Telegram does when a bot restarts before confirming its offset.
+        """
+        target = self._the_bot(bot)
+        if not target.history:
+            raise LookupError("the bot has had no updates yet")
+        wanted = target.history[-1].update_id if update_id is None else update_id
+        update = next((u for u in target.history if u.update_id == wanted), None)
+        if update is None:
+            raise LookupError(f"no recent update {wanted}")
+        target.replays.append(update)
+        target.wake()
+        self.world.signal.notify()
+        return wanted
 
     # --- waiting ----------------------------------------------------------------------------
 

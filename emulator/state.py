@@ -11,17 +11,22 @@ import base64
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import aiohttp
 
 from emulator.clock import Clock
 from emulator.errors import ApiError
+from emulator.faults import Faults
 from emulator.limits import FloodControl, RateLimits
 from emulator.markup import Entity
 from emulator.rendering import to_html
 
+if TYPE_CHECKING:
+    from emulator.files import StoredFile
+
 JsonObject = dict[str, Any]
+UPDATE_HISTORY = 1000
 
 # Telegram's default when a bot never chose: everything except these three.
 OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -116,6 +121,9 @@ class BotAccount:
         default_factory=dict
     )
     updates: deque[Update] = field(default_factory=deque)
+    # Recent updates, for a test to deliver one again (emulator.faults); replays go out first.
+    history: deque[Update] = field(default_factory=lambda: deque(maxlen=UPDATE_HISTORY))
+    replays: deque[Update] = field(default_factory=deque)
     last_update_id: int = 100_000_000
     allowed_updates: frozenset[str] | None = None
     webhook: WebhookConfig | None = None
@@ -440,6 +448,8 @@ class World:
         self.flood = FloodControl(limits, clock)
         self.callback_answer_timeout = callback_answer_timeout
         self.record_requests = record_requests
+        # Injected 5xx answers and held requests (emulator.faults).
+        self.faults = Faults()
         self.users: dict[int, User] = {}
         self.bots: dict[int, BotAccount] = {}
         self.bots_by_token: dict[str, BotAccount] = {}
@@ -450,6 +460,9 @@ class World:
         self.callback_queries: dict[str, CallbackQuery] = {}
         self.inline_queries: dict[str, InlineQuery] = {}
         self.files: dict[str, list[JsonObject]] = {}
+        # Documents users sent, by file_id and by the file_path getFile hands out.
+        self.stored_files: dict[str, StoredFile] = {}
+        self.files_by_path: dict[str, StoredFile] = {}
         self.requests: list[RecordedRequest] = []
         self.signal = ChangeSignal()
         # Webhook pushers and their HTTP session, owned by emulator.updates.
@@ -519,6 +532,8 @@ class World:
         if not bot.accepts(kind):
             return
         bot.last_update_id += 1
-        bot.updates.append(Update(bot.last_update_id, kind, payload))
+        update = Update(bot.last_update_id, kind, payload)
+        bot.updates.append(update)
+        bot.history.append(update)
         bot.wake()
         self.signal.notify()

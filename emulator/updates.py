@@ -65,7 +65,7 @@ async def get_updates(call: Call) -> object:
     timeout = max(0, call.integer("timeout") or 0)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not bot.updates and not call.world.closing:
+    while not bot.updates and not bot.replays and not call.world.closing:
         remaining = deadline - loop.time()
         if remaining <= 0:
             break
@@ -74,7 +74,9 @@ async def get_updates(call: Call) -> object:
             raise ApiError.conflict(SECOND_POLLER)
         if bot.webhook is not None:
             raise ApiError.conflict(WEBHOOK_ACTIVE)
-    batch = []
+    # Updates a test delivers again go out once, ahead of the queue, whatever the offset says.
+    batch = [bot.replays.popleft().to_api() for _ in range(min(limit, len(bot.replays)))]
+    limit -= len(batch)
     for index, update in enumerate(bot.updates):
         if index >= limit:
             break
@@ -174,6 +176,11 @@ async def _push(world: World, bot: BotAccount, hook: WebhookConfig) -> None:
     """Deliver the bot's updates in order while `hook` stays its webhook."""
     attempts = 0
     while bot.webhook is hook and not world.closing:
+        if bot.replays:
+            # A test delivers this one again: pushed once, whatever the endpoint answers.
+            replay = json.dumps(bot.replays.popleft().to_api(), ensure_ascii=False).encode()
+            await _post_update(_session(world), hook, replay)
+            continue
         if not bot.updates:
             await bot.wait_for_wakeup(60.0)
             continue

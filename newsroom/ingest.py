@@ -12,7 +12,7 @@ from newsroom.feeds import FeedItem
 from newsroom.frontmatter import parse_markdown_article
 from newsroom.summary import DEFAULT_KEY_POINTS, summarised
 from newsroom.urls import is_web_url
-from newsroom.webpage import DEFAULT_MAX_BYTES, load_page
+from newsroom.webpage import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, load_page
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
@@ -23,24 +23,27 @@ async def ingest(
     *,
     client: httpx.AsyncClient | None = None,
     summary_sentences: int = DEFAULT_KEY_POINTS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> ArticleDraft:
     """The article at `source`, with key points and reading time filled.
 
-    `source` is an http(s) address, a .md file with front matter or a saved .html page.
+    `source` is an http(s) address, a .md file with front matter or a saved .html page; at
+    most `max_bytes` are read, and a download gets `timeout` seconds in all.
     Raises IngestError, naming the source, when it cannot become an article.
     """
     if summary_sentences < 1:
         raise ValueError(f"summary_sentences must be at least 1, got {summary_sentences}")
     location = source.strip()
     if is_web_url(location):
-        draft = await load_page(location, client=client)
+        draft = await load_page(location, client=client, max_bytes=max_bytes, timeout=timeout)
     else:
         suffix = Path(location).suffix.lower()
         if suffix in MARKDOWN_SUFFIXES:
-            text = await asyncio.to_thread(_read_markdown, location)
+            text = await asyncio.to_thread(_read_markdown, location, max_bytes)
             draft = parse_markdown_article(text, source=location)
         elif suffix in HTML_SUFFIXES:
-            draft = await load_page(location)
+            draft = await load_page(location, max_bytes=max_bytes)
         else:
             raise IngestError(
                 f"{location or '(empty)'}: not an article source; give an http(s) address, "
@@ -54,21 +57,29 @@ async def ingest_feed_item(
     *,
     client: httpx.AsyncClient | None = None,
     summary_sentences: int = DEFAULT_KEY_POINTS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> ArticleDraft:
     """The article a feed item links to, remembering the item's key and, if needed, its date."""
-    draft = await ingest(item.url, client=client, summary_sentences=summary_sentences)
+    draft = await ingest(
+        item.url,
+        client=client,
+        summary_sentences=summary_sentences,
+        max_bytes=max_bytes,
+        timeout=timeout,
+    )
     return replace(
         draft, source_guid=item.key, published_at=draft.published_at or item.published_at
     )
 
 
-def _read_markdown(source: str) -> str:
+def _read_markdown(source: str, max_bytes: int) -> str:
     path = Path(source).expanduser()
     try:
         size = path.stat().st_size
-        if size > DEFAULT_MAX_BYTES:
+        if size > max_bytes:
             raise IngestError(
-                f"{source}: the file is {size:,} bytes, over the {DEFAULT_MAX_BYTES:,} limit"
+                f"{source}: the file is {size:,} bytes, over the {max_bytes:,} limit"
             )
         return path.read_bytes().decode("utf-8")
     except FileNotFoundError:

@@ -10,6 +10,7 @@ reading order. Headings and very short sentences only compete when too few other
 import math
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 from newsroom.article import ArticleDraft
 from newsroom.plaintext import split_paragraphs
@@ -73,6 +74,8 @@ def reading_minutes(body: str) -> int:
     return max(1, math.floor(words / WORDS_PER_MINUTE + 0.5))
 
 
+# A page is summarised up to three times on its way in (extraction, ingest, publishing).
+@lru_cache(maxsize=32)
 def key_points(body: str, *, count: int = DEFAULT_KEY_POINTS) -> tuple[str, ...]:
     """The `count` sentences that best summarise the body, in reading order (see module rule)."""
     if count < 1:
@@ -120,7 +123,11 @@ def key_points(body: str, *, count: int = DEFAULT_KEY_POINTS) -> tuple[str, ...]
 def summarised(draft: ArticleDraft, *, count: int = DEFAULT_KEY_POINTS) -> ArticleDraft:
     """The draft with reading time and key points filled, keeping key points the article gave."""
     points = draft.key_points if draft.summary_given else key_points(draft.body, count=count)
-    return replace(draft, key_points=points, reading_minutes=reading_minutes(draft.body))
+    minutes = reading_minutes(draft.body)
+    if points == draft.key_points and minutes == draft.reading_minutes:
+        # Already summarised (pages are, on their way in): skip re-validating the draft.
+        return draft
+    return replace(draft, key_points=points, reading_minutes=minutes)
 
 
 def _ends_sentence(paragraph: str, match: re.Match[str]) -> bool:
@@ -141,10 +148,14 @@ def _ends_sentence(paragraph: str, match: re.Match[str]) -> bool:
 
 
 def _content_words(sentence: str) -> list[str]:
-    words = (
-        word.casefold().removesuffix("'s").removesuffix("\u2019s")
-        for word in _WORD.findall(sentence)
-    )
-    return [
-        word for word in words if word not in _STOP_WORDS and (len(word) > 1 or word.isdigit())
-    ]
+    # One plain loop: this runs for every sentence of every article ingested.
+    content: list[str] = []
+    for found in _WORD.findall(sentence):
+        word = found.casefold()
+        if word.endswith("'s"):
+            word = word[:-2]
+        if word.endswith("\u2019s"):
+            word = word[:-2]
+        if word not in _STOP_WORDS and (len(word) > 1 or word.isdigit()):
+            content.append(word)
+    return content

@@ -1,7 +1,9 @@
 """The application's database: one async engine, and one short transaction per unit of work."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+
+# The task inside `Database.transaction`; tasks it starts inherit the value, hence the task check.
+_transaction_owner: ContextVar[asyncio.Task[Any] | None] = ContextVar(
+    "transaction_owner", default=None
+)
 
 SQLITE_PRAGMAS = (
     # Readers never block the single writer, and the writer never blocks readers.
@@ -48,6 +55,11 @@ class Database:
         self.engine = engine
         # Objects stay readable after commit, when the handler goes on to talk to Telegram.
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        self._writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+
+    def _turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """This process's turn at the database: the writer lock on SQLite, nothing elsewhere."""
+        return self._writer if self._writer is not None else contextlib.nullcontext()
 
     @classmethod
     def connect(cls, url: str, *, echo: bool = False) -> "Database":
@@ -69,11 +81,24 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
-    @asynccontextmanager
+    @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        On SQLite the process's transactions take turns (SQLite has one writer): waiting here
+        costs nothing, while waiting on SQLite's own lock ends in "database is locked" once
+        busy_timeout passes. A second transaction inside the first, in the same task, would
+        wait for itself forever, so it is refused.
+        """
+        task = asyncio.current_task()
+        if task is not None and _transaction_owner.get() is task:
+            raise RuntimeError("a transaction is already open in this task: pass its session")
+        token = _transaction_owner.set(task)
+        try:
+            async with self._turn(), self._sessions() as session, session.begin():
+                yield session
+        finally:
+            _transaction_owner.reset(token)
 
     async def dispose(self) -> None:
         """Close every pooled connection (call once, when the application stops)."""

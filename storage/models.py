@@ -1,4 +1,4 @@
-"""The tables of the whole domain: chats, users, articles, polls, votes, poll messages,
+"""The tables of the whole domain: chats, users, articles, feeds, polls, votes, poll messages,
 deliveries and broadcasts.
 
 Telegram ids (chats, users) are the primary keys of their tables; everything the bot creates
@@ -40,6 +40,7 @@ class StopReason(StrEnum):
     LEFT = "left"
     MIGRATED = "migrated"
     UNSUBSCRIBED = "unsubscribed"
+    CHAT_NOT_FOUND = "chat_not_found"
 
 
 class ArticleStatus(StrEnum):
@@ -82,6 +83,18 @@ class BroadcastStatus(StrEnum):
     SCHEDULED = "scheduled"
     RUNNING = "running"
     DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ScheduledKind(StrEnum):
+    PUBLISH = "publish"
+    BROADCAST = "broadcast"
+
+
+class ScheduledStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
     CANCELLED = "cancelled"
 
 
@@ -162,6 +175,41 @@ class Article(SQLModel, table=True):
     pushed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Feed(SQLModel, table=True):
+    """An RSS or Atom feed the bot polls: the validators of its last answer and how it went.
+
+    ``first_seen_at`` is when the bot first polled it; items dated before then are the back
+    catalogue and are recorded as seen without being published.
+    """
+
+    __tablename__ = "feeds"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(unique=True)
+    etag: str | None = None
+    last_modified: str | None = None
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class FeedItemSeen(SQLModel, table=True):
+    """A feed item the bot has dealt with, by its key (guid, else canonical address).
+
+    Recorded in the transaction that stores and queues its article, so no item goes out twice.
+    ``article_id`` is None for back-catalogue items that were never published.
+    """
+
+    __tablename__ = "feed_items_seen"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    feed_url: str
+    article_id: int | None = Field(default=None, foreign_key="articles.id", ondelete="SET NULL")
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Poll(SQLModel, table=True):
@@ -263,10 +311,15 @@ class Broadcast(SQLModel, table=True):
         default=BroadcastStatus.DRAFT, sa_type=string_enum(BroadcastStatus)
     )
     scheduled_for: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Counts as of the final report (the ledger in ``deliveries`` is the live truth).
     total: int = 0
     sent: int = 0
     failed: int = 0
     blocked: int = 0
+    cancelled: int = 0
+    # The admin's progress message, edited while the broadcast runs, even after a restart.
+    progress_chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    progress_message_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -284,8 +337,10 @@ class Delivery(SQLModel, table=True):
             " OR (kind = 'broadcast' AND broadcast_id IS NOT NULL AND article_id IS NULL)",
             name="one_item",
         ),
-        # The sender picks pending rows whose time has come.
-        sa.Index(None, "status", "not_before"),
+        # The engine claims the oldest pending rows: an index walk, whatever the backlog.
+        sa.Index(None, "status", "id"),
+        # A broadcast's progress counts its rows by status and failure from the index alone.
+        sa.Index(None, "broadcast_id", "status", "failure"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -304,8 +359,72 @@ class Delivery(SQLModel, table=True):
     )
     attempts: int = 0
     message_id: int | None = None
+    # Why the row ended failed or cancelled (a bot.telegram_errors.Failure value, or
+    # "chat_inactive" / "cancelled"); also set on rows waiting to retry.
+    failure: str | None = Field(default=None, sa_type=sa.String(32))
     last_error: str | None = None
+    # The bot process that claimed the row (bot/workers.py), so a dead one's claims are found.
+    claimed_by: str | None = Field(default=None, max_length=64)
     not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ScheduledAction(SQLModel, table=True):
+    """Something an admin asked to happen later: publish an article, or start a broadcast."""
+
+    __tablename__ = "scheduled_actions"
+    __table_args__ = (
+        # The scheduler looks for pending actions whose time has come.
+        sa.Index(None, "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: ScheduledKind = Field(sa_type=string_enum(ScheduledKind))
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    status: ScheduledStatus = Field(
+        default=ScheduledStatus.PENDING, sa_type=string_enum(ScheduledStatus)
+    )
+    author_id: int = Field(sa_type=sa.BigInteger)
+    # Where the admin asked, so the outcome is reported there.
+    chat_id: int = Field(sa_type=sa.BigInteger)
+    url: str | None = None
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcasts.id", ondelete="CASCADE")
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Lease(SQLModel, table=True):
+    """A job only one bot process may do at a time, or a process's own heartbeat: whoever holds
+    the row until `expires_at` has it, and renews it long before then."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PollChange(SQLModel, table=True):
+    """A counter per poll, bumped with every stored batch of its votes, so the process that edits
+    poll messages learns of votes other processes took."""
+
+    __tablename__ = "poll_changes"
+
+    poll_id: int = Field(primary_key=True, foreign_key="polls.id", ondelete="CASCADE")
+    serial: int = 0
+
+
+class SeenUpdate(SQLModel, table=True):
+    """A Telegram update the bot has taken on, by update_id: the same update delivered again
+    (after a restart before the offset was confirmed) is skipped. A window of recent ids is kept.
+    """
+
+    __tablename__ = "seen_updates"
+
+    update_id: int = Field(
+        primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

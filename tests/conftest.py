@@ -2,57 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from harness import BOT_TOKEN, RunningBot, fresh_postgres_database, make_settings
 
 from bot.app import build_application
-from bot.context import BotApplication
 from bot.lifecycle import polling
-from bot.settings import Settings
-from emulator.simulation import BotAccount, Emulator, SimUser
-from storage import chats
+from emulator.simulation import Emulator
 from storage.engine import Database
-from storage.models import Chat
-
-# As the command line does: RetryAfter.retry_after is a timedelta, without a deprecation warning.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
-
-BOT_TOKEN = "123456789:emulated-bot-token-for-tests"
-T = TypeVar("T")
-
-
-@dataclass
-class RunningBot:
-    """A bot polling the emulator, with the admin user and the bot's own database."""
-
-    emulator: Emulator
-    account: BotAccount
-    admin: SimUser
-    settings: Settings
-    db: Database
-    application: BotApplication
-
-
-def make_settings(emulator: Emulator, database_url: str, admin_ids: set[int]) -> Settings:
-    return Settings(
-        _env_file=None,
-        bot_token=BOT_TOKEN,
-        telegram_base_url=emulator.base_url,
-        database_url=database_url,
-        admin_ids=frozenset(admin_ids),
-        log_level="INFO",
-        timezone="UTC",
-    )
 
 
 @pytest.fixture(name="database_url")
@@ -66,21 +26,6 @@ async def database_url_fixture(tmp_path: Path) -> AsyncIterator[str]:
         yield url
 
 
-@asynccontextmanager
-async def fresh_postgres_database(server_url: str) -> AsyncIterator[str]:
-    """Creates an empty database on the server for one test and drops it afterwards."""
-    name = f"newsbot_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
-
-
 @pytest.fixture(name="running_bot")
 async def running_bot_fixture(emulator: Emulator, database_url: str) -> AsyncIterator[RunningBot]:
     """The bot, wired as in production, long-polling the emulator until the test ends."""
@@ -91,22 +36,3 @@ async def running_bot_fixture(emulator: Emulator, database_url: str) -> AsyncIte
     application = build_application(settings, db)
     async with polling(application, poll_timeout=1):
         yield RunningBot(emulator, account, admin, settings, db, application)
-
-
-async def wait_until(
-    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 5.0, what: str = "condition"
-) -> T:
-    """Re-checks an async probe (e.g. a database read) until it gives a value, or fails."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        if (value := await probe()) is not None and value is not False:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.01)
-
-
-async def stored_chat(running_bot: RunningBot, chat_id: int) -> Chat | None:
-    async with running_bot.db.transaction() as session:
-        return await chats.get_chat(session, chat_id=chat_id)

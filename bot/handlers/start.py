@@ -7,6 +7,7 @@ from telegram.constants import ParseMode
 
 from bot.context import BotContext
 from bot.deeplinks import ArticleLink, parse_payload
+from bot.handlers.articles import show_article
 from bot.records import remember_chat, remember_user
 
 WELCOME = (
@@ -19,6 +20,7 @@ UNKNOWN_LINK = "That link is not one I know. Here is what I can do:"
 
 READER_HELP = (
     "<b>What I can do</b>\n"
+    "/latest — the newest article\n"
     "/subscribe — get new articles in this chat\n"
     "/unsubscribe — stop getting articles here\n"
     "/help — this message\n\n"
@@ -40,15 +42,6 @@ async def start(update: Update, context: BotContext) -> None:
         await message.reply_text(f"{UNKNOWN_LINK}\n\n{READER_HELP}", parse_mode=ParseMode.HTML)
         return
     await message.reply_text(WELCOME, parse_mode=ParseMode.HTML)
-
-
-async def show_article(update: Update, context: BotContext, article_id: int) -> None:
-    """The card of one article, opened from a deep link."""
-    if (message := update.effective_message) is None:
-        return
-    # Article cards arrive with the articles feature; until then the link is answered honestly.
-    del context
-    await message.reply_text(f"Article {article_id} is not available.")
 
 
 async def help_command(update: Update, context: BotContext) -> None:

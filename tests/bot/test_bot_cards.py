@@ -162,7 +162,7 @@ def test_keyboard_is_poll_then_article_then_two_related_then_share(
         [{"text": "Read the full article", "url": "https://news.example/turnout"}],
         [{"text": "Also read: Who won where", "url": "https://news.example/results"}],
         [{"text": "Also read: What happens next", "url": "https://news.example/next"}],
-        [{"text": "↗️ Share", "switch_inline_query": "Turnout hits record high"}],
+        [{"text": "↗️ Share", "switch_inline_query": "a_42 Turnout hits record high"}],
     ]
 
 
@@ -222,7 +222,7 @@ def test_html_looking_text_in_every_field_is_escaped(poll: PollView) -> None:
     labels = [row[0].get("text") for row in buttons(card)]
     assert f"{HOSTILE} · 3" in labels
     assert f"Also read: {HOSTILE}" in labels
-    assert buttons(card)[-1][0]["switch_inline_query"] == HOSTILE
+    assert buttons(card)[-1][0]["switch_inline_query"] == f"a_5 {HOSTILE}"
 
 
 def test_emulator_parses_the_card_as_the_reader_sees_it(

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BOT_TOKEN
+from harness import BOT_TOKEN
 
 from emulator.simulation import Emulator
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import RunningBot, stored_chat, wait_until
+from harness import RunningBot, stored_chat, wait_until
 
 from storage.models import Chat, StopReason
 

@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.logs import RedactingFormatter
+from bot.secrets_check import warn_if_env_file_is_shared
 from bot.settings import Settings, describe_error
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,3 +76,21 @@ def test_formatter_redacts_the_token_in_messages_and_tracebacks() -> None:
     output = stream.getvalue()
     assert TOKEN not in output
     assert output.count("[redacted]") == 2
+
+
+def test_a_dotenv_readable_by_others_is_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A .env readable by group or others gets a warning naming the fix; a private one does not."""
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"BOT_TOKEN={TOKEN}\n")
+    env_file.chmod(0o600)
+    with caplog.at_level(logging.WARNING):
+        assert not warn_if_env_file_is_shared(env_file)
+    assert caplog.records == []
+    env_file.chmod(0o644)
+    with caplog.at_level(logging.WARNING):
+        assert warn_if_env_file_is_shared(env_file)
+    assert "chmod 600" in caplog.text
+    assert TOKEN not in caplog.text
+    assert not warn_if_env_file_is_shared(tmp_path / "missing.env")

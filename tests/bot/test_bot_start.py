@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import RunningBot
+from harness import RunningBot
 
 from bot.handlers.start import UNKNOWN_LINK
 from storage import chats, users

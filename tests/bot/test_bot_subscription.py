@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import RunningBot
+from harness import RunningBot
 
 from bot.handlers.subscription import (
     ALREADY_SUBSCRIBED,

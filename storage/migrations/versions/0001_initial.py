@@ -1,4 +1,5 @@
-"""Initial schema: chats, users, articles, polls, votes, poll messages, deliveries, broadcasts.
+"""Initial schema: chats, users, articles, feeds, polls, votes, poll messages, deliveries,
+broadcasts, scheduled actions.
 
 Revision ID: 0001
 Revises:
@@ -49,6 +50,36 @@ def upgrade() -> None:
     )
 
     op.create_table(
+        "feeds",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("url", sa.String(), nullable=False),
+        sa.Column("etag", sa.String(), nullable=True),
+        sa.Column("last_modified", sa.String(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_checked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_feeds")),
+        sa.UniqueConstraint("url", name=op.f("uq_feeds_url")),
+    )
+    op.create_table(
+        "feed_items_seen",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(), nullable=False),
+        sa.Column("feed_url", sa.String(), nullable=False),
+        sa.Column("article_id", sa.Integer(), nullable=True),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["article_id"],
+            ["articles.id"],
+            name=op.f("fk_feed_items_seen_article_id_articles"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_feed_items_seen")),
+        sa.UniqueConstraint("key", name=op.f("uq_feed_items_seen_key")),
+    )
+
+    op.create_table(
         "broadcasts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("author_id", sa.BigInteger(), nullable=False),
@@ -63,10 +94,40 @@ def upgrade() -> None:
         sa.Column("sent", sa.Integer(), nullable=False),
         sa.Column("failed", sa.Integer(), nullable=False),
         sa.Column("blocked", sa.Integer(), nullable=False),
+        sa.Column("cancelled", sa.Integer(), nullable=False),
+        sa.Column("progress_chat_id", sa.BigInteger(), nullable=True),
+        sa.Column("progress_message_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_broadcasts")),
+    )
+    op.create_table(
+        "scheduled_actions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("author_id", sa.BigInteger(), nullable=False),
+        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("url", sa.String(), nullable=True),
+        sa.Column("broadcast_id", sa.Integer(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["broadcast_id"],
+            ["broadcasts.id"],
+            name=op.f("fk_scheduled_actions_broadcast_id_broadcasts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scheduled_actions")),
+    )
+    op.create_index(
+        op.f("ix_scheduled_actions_status_due_at"),
+        "scheduled_actions",
+        ["status", "due_at"],
+        unique=False,
     )
     op.create_table(
         "chats",
@@ -110,7 +171,9 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("message_id", sa.Integer(), nullable=True),
+        sa.Column("failure", sa.String(length=32), nullable=True),
         sa.Column("last_error", sa.String(), nullable=True),
+        sa.Column("claimed_by", sa.String(length=64), nullable=True),
         sa.Column("not_before", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -148,10 +211,11 @@ def upgrade() -> None:
         ),
     )
     op.create_index(op.f("ix_deliveries_chat_id"), "deliveries", ["chat_id"], unique=False)
+    op.create_index(op.f("ix_deliveries_status_id"), "deliveries", ["status", "id"], unique=False)
     op.create_index(
-        op.f("ix_deliveries_status_not_before"),
+        op.f("ix_deliveries_broadcast_id_status_failure"),
         "deliveries",
-        ["status", "not_before"],
+        ["broadcast_id", "status", "failure"],
         unique=False,
     )
 
@@ -253,10 +317,38 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_votes_poll_id_option_id"), "votes", ["poll_id", "option_id"], unique=False
     )
+    op.create_table(
+        "leases",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("holder", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_leases")),
+    )
+    op.create_table(
+        "poll_changes",
+        sa.Column("poll_id", sa.Integer(), nullable=False),
+        sa.Column("serial", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["poll_id"],
+            ["polls.id"],
+            name=op.f("fk_poll_changes_poll_id_polls"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("poll_id", name=op.f("pk_poll_changes")),
+    )
+    op.create_table(
+        "seen_updates",
+        sa.Column("update_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("update_id", name=op.f("pk_seen_updates")),
+    )
 
 
 def downgrade() -> None:
     # Dropping a table drops its indexes too.
+    op.drop_table("seen_updates")
+    op.drop_table("poll_changes")
+    op.drop_table("leases")
     op.drop_table("votes")
     op.drop_table("poll_options")
     op.drop_table("poll_messages")
@@ -264,5 +356,8 @@ def downgrade() -> None:
     op.drop_table("deliveries")
     op.drop_table("users")
     op.drop_table("chats")
+    op.drop_table("scheduled_actions")
     op.drop_table("broadcasts")
+    op.drop_table("feed_items_seen")
+    op.drop_table("feeds")
     op.drop_table("articles")

@@ -1,0 +1,304 @@
+"""Vote storm: many readers voting on one poll shown in many chats, end to end.
+
+The real bot long-polls the in-repo emulator with Telegram's default flood limits and a fresh
+SQLite database. A poll's card is posted in ``chats`` chats (private chats, groups, supergroups
+and channels); then ``readers`` readers cast ``votes`` taps on random copies and options as fast
+as the bot answers (``concurrency`` taps in flight), and afterwards taps arrive at a fixed
+``offered_rate`` per second to measure answer latency. A vote counts once its callback is
+answered, which the bot does only after the vote is committed.
+
+Reported: votes per second end to end, p50/p99 answer latency at the offered rate, edits per
+poll message, 429 answers from the emulator, and how long after the last vote every copy showed
+the stored totals.
+
+    python -m benchmarks.vote_storm --votes 20000 --readers 5000 --chats 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from telegram.constants import ParseMode
+
+from bot.app import build_application
+from bot.article_cards import card_article
+from bot.callback_data import VoteTap, encode
+from bot.cards import PollMessageContent, render_card_for_poll_update
+from bot.context import BotApplication
+from bot.lifecycle import polling
+from bot.settings import Settings
+from emulator.simulation import Emulator, SimChat, SimMessage, SimUser
+from storage import polls
+from storage.engine import Database
+from storage.models import Article
+
+TOKEN = "123456789:vote-storm-benchmark-token"
+OPTIONS = ("Yes", "No", "Not sure")
+
+
+@dataclass(frozen=True)
+class StormFigures:
+    votes: int
+    readers: int
+    chats: int
+    votes_per_second: float
+    offered_rate: float
+    latency_p50_ms: float
+    latency_p99_ms: float
+    edits: int
+    edits_per_message: float
+    errors_429: int
+    converged_after_s: float | None
+    # Taps of the latency phase never answered within the tap timeout (30 s).
+    unanswered: int = 0
+
+    def lines(self) -> list[str]:
+        converged = (
+            "never (within the wait)"
+            if self.converged_after_s is None
+            else f"{self.converged_after_s:.2f} s after the last vote"
+        )
+        return [
+            f"votes: {self.votes} from {self.readers} readers, poll shown in {self.chats} chats",
+            f"end to end: {self.votes_per_second:.0f} votes/s (tap in, vote stored, answered)",
+            f"answer latency at {self.offered_rate:.0f} votes/s: "
+            f"p50 {self.latency_p50_ms:.1f} ms, p99 {self.latency_p99_ms:.1f} ms",
+            f"edits: {self.edits} in all, {self.edits_per_message:.1f} per poll message",
+            f"taps never answered at that rate: {self.unanswered}",
+            f"429 answers: {self.errors_429}",
+            f"every copy showed the stored totals: {converged}",
+        ]
+
+
+async def _post_cards(
+    application: BotApplication, db: Database, chats: list[SimChat], poll_id: int, article_id: int
+) -> list[SimMessage]:
+    async with db.transaction() as session:
+        view = await polls.poll_view(session, poll_id=poll_id)
+        article = await session.get(Article, article_id)
+    assert view is not None
+    assert article is not None
+    content = render_card_for_poll_update(card_article(article), poll=view)
+
+    async def post(chat: SimChat) -> SimMessage:
+        sent = await application.bot.send_message(
+            chat.id, content.text_html, parse_mode=ParseMode.HTML, reply_markup=content.markup
+        )
+        async with db.transaction() as session:
+            await polls.register_poll_message(
+                session,
+                poll_id=poll_id,
+                chat_id=chat.id,
+                message_id=sent.message_id,
+                shown_hash=content.fingerprint,
+            )
+        return chat.messages[sent.message_id]
+
+    return list(await asyncio.gather(*(post(chat) for chat in chats)))
+
+
+def _chats(emulator: Emulator, readers: list[SimUser], count: int) -> list[SimChat]:
+    owner = emulator.create_user("Owner")
+    chats: list[SimChat] = []
+    for n in range(count):
+        kind = n % 4
+        if kind == 0:
+            chat = emulator.private_chat(readers[n % len(readers)])
+            chat.started = True
+        elif kind == 1:
+            chat = emulator.create_group(f"Group {n}", creator=owner)
+        elif kind == 2:
+            chat = emulator.create_group(f"Supergroup {n}", creator=owner, supergroup=True)
+        else:
+            chat = emulator.create_channel(f"Channel {n}", creator=owner)
+        chats.append(chat)
+    return chats
+
+
+async def _expected(db: Database, poll_id: int, article_id: int) -> PollMessageContent:
+    async with db.transaction() as session:
+        view = await polls.poll_view(session, poll_id=poll_id)
+        article = await session.get(Article, article_id)
+    assert view is not None
+    assert article is not None
+    return render_card_for_poll_update(card_article(article), poll=view)
+
+
+def _shows(message: SimMessage, content: PollMessageContent) -> bool:
+    expected = content.markup.to_dict()["inline_keyboard"]
+    return [[b.get("text") for b in row] for row in message.buttons] == [
+        [b.get("text") for b in row] for row in expected
+    ]
+
+
+async def _create_poll(db: Database) -> tuple[int, int]:
+    async with db.transaction() as session:
+        article = Article(canonical_url="https://news.example/storm", title="Storm")
+        session.add(article)
+        await session.flush()
+        assert article.id is not None
+        poll = await polls.create_poll(
+            session,
+            article_id=article.id,
+            question="Should the centre go car-free?",
+            options=OPTIONS,
+        )
+        assert poll.id is not None
+        return poll.id, article.id
+
+
+async def _throughput(tap: Callable[[], asyncio.Future[object]], votes: int, limit: int) -> float:
+    """Seconds to get ``votes`` taps answered with ``limit`` of them in flight at any time."""
+    started = time.perf_counter()
+    remaining = votes
+    in_flight: set[asyncio.Future[object]] = set()
+    while remaining or in_flight:
+        while remaining and len(in_flight) < limit:
+            in_flight.add(tap())
+            remaining -= 1
+        done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+        for future in done:
+            future.result()
+    return time.perf_counter() - started
+
+
+async def _latencies(
+    tap: Callable[[], asyncio.Future[object]], rate: float, seconds: float
+) -> tuple[list[float], int]:
+    """Each tap's seconds from press to answer, with taps offered at ``rate`` per second,
+    and how many taps were never answered."""
+    latencies: list[float] = []
+    unanswered: list[float] = []
+
+    async def timed() -> None:
+        begun = time.perf_counter()
+        try:
+            await tap()
+        except TimeoutError:
+            # Never answered: counted at the tap's timeout, so the quantiles are lower bounds.
+            unanswered.append(begun)
+        latencies.append(time.perf_counter() - begun)
+
+    timed_taps = []
+    start = time.perf_counter()
+    for n in range(int(rate * seconds)):
+        delay = start + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        timed_taps.append(asyncio.ensure_future(timed()))
+    await asyncio.gather(*timed_taps)
+    return latencies, len(unanswered)
+
+
+async def run_storm(
+    *,
+    votes: int = 20_000,
+    readers: int = 5_000,
+    chats: int = 50,
+    concurrency: int = 256,
+    offered_rate: float = 300.0,
+    offered_seconds: float = 5.0,
+    seed: int = 1,
+) -> StormFigures:
+    """Run one storm against a fresh bot and database; return the figures."""
+    pick = random.Random(seed)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'storm.db'}"
+        async with Emulator() as emulator:
+            emulator.add_bot(TOKEN, username="storm_bot")
+            people = [emulator.create_user(f"Reader {n}") for n in range(readers)]
+            where = _chats(emulator, people, chats)
+            owner_id = next(iter(where[1].members))
+            owner = emulator.world.users[owner_id]
+            for chat in where:
+                if chat.type != "private":
+                    await emulator.add_bot_to_chat(chat, by=owner, admin=chat.type == "channel")
+            settings = Settings(
+                _env_file=None,
+                bot_token=TOKEN,
+                telegram_base_url=emulator.base_url,
+                database_url=url,
+                log_level="WARNING",
+            )
+            db = Database.connect(url)
+            application = build_application(settings, db)
+            async with polling(application, poll_timeout=1):
+                poll_id, article_id = await _create_poll(db)
+                copies = await _post_cards(application, db, where, poll_id, article_id)
+                edits_before = len(emulator.requests("editMessageText"))
+
+                def tap() -> asyncio.Future[object]:
+                    reader = pick.choice(people)
+                    data = encode(VoteTap(poll_id, pick.randrange(len(OPTIONS))))
+                    return asyncio.ensure_future(
+                        emulator.press_button(reader, pick.choice(copies), data=data, timeout=30)
+                    )
+
+                elapsed = await _throughput(tap, votes, concurrency)
+                latencies, unanswered = await _latencies(tap, offered_rate, offered_seconds)
+                last_vote = time.perf_counter()
+
+                expected = await _expected(db, poll_id, article_id)
+                converged: float | None = None
+                try:
+                    await emulator.wait_for(
+                        lambda: all(_shows(copy, expected) for copy in copies), timeout=30
+                    )
+                    converged = time.perf_counter() - last_vote
+                except TimeoutError:
+                    converged = None
+                edits = len(emulator.requests("editMessageText")) - edits_before
+                errors = emulator.count_errors(429)
+            await db.dispose()
+    quantiles = statistics.quantiles(latencies, n=100)
+    return StormFigures(
+        votes=votes,
+        readers=readers,
+        chats=chats,
+        votes_per_second=votes / elapsed,
+        offered_rate=offered_rate,
+        latency_p50_ms=quantiles[49] * 1000,
+        latency_p99_ms=quantiles[98] * 1000,
+        edits=edits,
+        edits_per_message=edits / chats,
+        errors_429=errors,
+        unanswered=unanswered,
+        converged_after_s=converged,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.vote_storm", description=__doc__)
+    parser.add_argument("--votes", type=int, default=20_000)
+    parser.add_argument("--readers", type=int, default=5_000)
+    parser.add_argument("--chats", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=256)
+    parser.add_argument("--rate", type=float, default=300.0, help="offered votes/s for latency")
+    parser.add_argument("--rate-seconds", type=float, default=5.0)
+    options = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    figures = asyncio.run(
+        run_storm(
+            votes=options.votes,
+            readers=options.readers,
+            chats=options.chats,
+            concurrency=options.concurrency,
+            offered_rate=options.rate,
+            offered_seconds=options.rate_seconds,
+        )
+    )
+    for line in figures.lines():
+        print(line)  # the benchmark's report
+
+
+if __name__ == "__main__":
+    main()

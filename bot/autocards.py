@@ -1,0 +1,143 @@
+"""Autocards: a link to one of our articles posted in a group gets the article's card as a reply.
+
+Only in groups whose admins turned it on (`/autocards on`), once per article per chat (claimed
+in the delivery ledger, so a chat that got the card by push does not get it again). A link the
+bot does not know is left alone, unless its site is in AUTOCARD_SITES: then the page is read and
+stored first (as a draft: nothing is pushed to subscribers), and the card goes to this group.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy.exc import IntegrityError
+from telegram import Bot, Message, MessageEntity
+from telegram.error import TelegramError
+
+from bot.article_cards import load_card
+from bot.article_sender import post_card, register_shown_card
+from bot.context import BotServices
+from bot.publishing import read_source
+from bot.telegram_errors import Failure, classify
+from newsroom.errors import IngestError
+from newsroom.urls import canonical_url
+from storage import articles, autocards, deliveries
+from storage.deliveries import EndedRow, RetryRow, SentRow
+from storage.models import Article, ArticleStatus, DeliveryStatus
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+LINKS_PER_MESSAGE = 3  # a message listing many links gets cards for the first few only
+_LINK_KINDS = (MessageEntity.URL, MessageEntity.TEXT_LINK)
+# Worth another try: the delivery engine sends the claimed card (not as a reply) shortly.
+_RETRIED = frozenset({Failure.FLOOD, Failure.TRANSIENT})
+
+
+def linked_addresses(message: Message) -> list[str]:
+    """The canonical web addresses the message links to (text or caption), first ones first."""
+    found = [
+        *message.parse_entities(list(_LINK_KINDS)).items(),
+        *message.parse_caption_entities(list(_LINK_KINDS)).items(),
+    ]
+    addresses: list[str] = []
+    for entity, text in found:
+        raw = entity.url if entity.type == MessageEntity.TEXT_LINK and entity.url else text
+        address = _canonical(raw)
+        if address is not None and address not in addresses:
+            addresses.append(address)
+    return addresses[:LINKS_PER_MESSAGE]
+
+
+def _canonical(raw: str) -> str | None:
+    text = raw.strip()
+    # Telegram links "news.example/story" without a scheme; sites serve articles over https.
+    if "://" not in text:
+        text = f"https://{text}"
+    try:
+        return canonical_url(text)
+    except ValueError:
+        return None
+
+
+def listed_site(address: str, sites: Iterable[str]) -> bool:
+    """Whether the address is on one of the sites (a hostname, its subdomains included)."""
+    host = (urlsplit(address).hostname or "").lower()
+    return any(host == site or host.endswith(f".{site}") for site in sites)
+
+
+async def article_for_link(services: BotServices, address: str) -> int | None:
+    """The id of our article at this address, reading the page first for AUTOCARD_SITES."""
+    listed = listed_site(address, services.settings.autocard_sites)
+    async with services.db.transaction() as session:
+        article = await articles.find_article(session, url=address)
+    if article is not None:
+        return _cardable(article, listed=listed)
+    if not listed:
+        return None
+    try:
+        draft = await read_source(address, settings=services.settings, client=services.http)
+    except IngestError as error:
+        log.info("autocard link not read: %s", error)
+        return None
+    try:
+        async with services.db.transaction() as session:
+            article = (await articles.store_article(session, draft=draft)).article
+    except IntegrityError:
+        # Someone stored the same page between our read and our write: theirs stands.
+        async with services.db.transaction() as session:
+            article = await articles.find_article(
+                session, url=draft.url, source_guid=draft.source_guid
+            )
+    return _cardable(article, listed=True) if article is not None else None
+
+
+def _cardable(article: Article, *, listed: bool) -> int | None:
+    # A draft is shown only where the site was listed (it was stored for an autocard then);
+    # an editor's unpublished draft elsewhere, or a withdrawn article, stays unseen.
+    if article.status == ArticleStatus.PUBLISHED or (
+        listed and article.status == ArticleStatus.DRAFT
+    ):
+        return article.id
+    return None
+
+
+async def post_autocard(
+    bot: Bot, services: BotServices, *, article_id: int, chat_id: int, reply_to: int
+) -> bool:
+    """Reply with the article's card unless the chat has it already; True when it was posted."""
+    async with services.db.transaction() as session:
+        delivery_id = await autocards.claim_autocard(
+            session, article_id=article_id, chat_id=chat_id
+        )
+        card = await load_card(session, article_id) if delivery_id is not None else None
+    if delivery_id is None or card is None:
+        return False
+    try:
+        posted = await post_card(bot, chat_id=chat_id, card=card, reply_to=reply_to)
+    except TelegramError as error:
+        await _record_failure(services, delivery_id, error)
+        return False
+    async with services.db.transaction() as session:
+        await deliveries.mark_sent(session, rows=[SentRow(delivery_id, posted.message_id)])
+        await register_shown_card(session, card=card, chat_id=chat_id, posted=posted)
+    return True
+
+
+async def _record_failure(services: BotServices, delivery_id: int, error: TelegramError) -> None:
+    failure = classify(error)
+    log.info("autocard delivery %s not sent: %s (%s)", delivery_id, failure.value, error)
+    async with services.db.transaction() as session:
+        if failure in _RETRIED:
+            retry = RetryRow(
+                delivery_id, utcnow() + timedelta(seconds=5), failure.value, str(error)
+            )
+            await deliveries.retry_rows(session, rows=[retry])
+        else:
+            ended = EndedRow(delivery_id, DeliveryStatus.FAILED, failure.value, str(error))
+            await deliveries.end_rows(session, rows=[ended])
+    if failure in _RETRIED:
+        services.delivery.wake()

@@ -1,0 +1,1 @@
+"""Delivery of articles and broadcasts to every subscribed chat: the ledger-driven engine."""

@@ -1,0 +1,94 @@
+"""Admin commands about polls: /closepoll <id> closes one, /results <id> shows its counts."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import Update
+from telegram.constants import ParseMode
+
+from bot.admins import ADMIN_ONLY, is_bot_admin
+from bot.context import BotContext
+from bot.poll_view import tidy
+from newsroom.tally import format_count
+from storage import polls
+from storage.polls import PollResults
+
+CLOSE_USAGE = "Usage: /closepoll <poll id>"
+RESULTS_USAGE = "Usage: /results <poll id>"
+
+
+def _poll_id(args: list[str] | None) -> int | None:
+    if not args or len(args) != 1 or not args[0].isdigit():
+        return None
+    return int(args[0])
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{format_count(count)} {one if count == 1 else many}"
+
+
+def results_html(results: PollResults) -> str:
+    """Counts, percentages and where the votes came from, in Telegram HTML."""
+    record, tally = results.record, results.tally
+    question = escape(tidy(record.question) or "Poll", quote=False)
+    lines = [f"📊 <b>{question}</b> (poll {record.poll_id})"]
+    for position, (text, percent, count) in enumerate(
+        zip(record.options, tally.percentages(), tally.counts, strict=True)
+    ):
+        name = escape(tidy(text) or f"Option {position + 1}", quote=False)
+        lines.append(f"{name}: {percent}% ({format_count(count)})")
+    sources = f"from {_plural(results.chats, 'chat', 'chats')}"
+    if results.inline_votes:
+        sources += f" and {_plural(results.inline_votes, 'vote', 'votes')} in shared copies"
+    lines.append(f"Total votes: {format_count(tally.total)}, {sources}")
+    if record.closed:
+        lines.append("🔒 Closed")
+    elif record.closes_at is not None:
+        lines.append(f"Open, closes {record.closes_at:%Y-%m-%d %H:%M} UTC")
+    else:
+        lines.append("Open")
+    return "\n".join(lines)
+
+
+async def close_poll(update: Update, context: BotContext) -> None:
+    """/closepoll <id>: close the poll; every copy then shows the final results."""
+    if (message := update.effective_message) is None:
+        return
+    if not is_bot_admin(update, context):
+        await message.reply_text(ADMIN_ONLY)
+        return
+    if (poll_id := _poll_id(context.args)) is None:
+        await message.reply_text(CLOSE_USAGE)
+        return
+    services = context.services
+    closed = await services.polls.close(poll_id)
+    async with services.db.transaction() as session:
+        results = await polls.poll_results(session, poll_id=poll_id)
+    if results is None:
+        await message.reply_text(f"There is no poll {poll_id}.")
+        return
+    if closed:
+        services.live_totals.poll_changed(poll_id)
+        head = f"Poll {poll_id} is closed. Every copy now shows the final results."
+    else:
+        head = f"Poll {poll_id} was already closed."
+    await message.reply_text(f"{head}\n\n{results_html(results)}", parse_mode=ParseMode.HTML)
+
+
+async def show_results(update: Update, context: BotContext) -> None:
+    """/results <id>: counts, percentages and how many chats voted."""
+    if (message := update.effective_message) is None:
+        return
+    if not is_bot_admin(update, context):
+        await message.reply_text(ADMIN_ONLY)
+        return
+    if (poll_id := _poll_id(context.args)) is None:
+        await message.reply_text(RESULTS_USAGE)
+        return
+    async with context.services.db.transaction() as session:
+        results = await polls.poll_results(session, poll_id=poll_id)
+    if results is None:
+        await message.reply_text(f"There is no poll {poll_id}.")
+        return
+    await message.reply_text(results_html(results), parse_mode=ParseMode.HTML)

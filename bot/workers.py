@@ -1,0 +1,226 @@
+"""Several bot processes on one database: who is alive, who leads, and each one's share.
+
+Every process (worker) takes webhook updates, stores votes and sends deliveries. Through the
+database each one:
+- keeps a heartbeat (a ``worker:<id>`` lease), so all know how many are alive, and takes
+  ``1/N`` of the bot-wide send rate (the SendLimiter's share);
+- competes for the ``leader`` lease. Only the leader runs the jobs that must run once: live
+  totals (poll edits), the poll closer, the scheduler, the broadcast monitor, feeds. On
+  SQLite, whose single writer gains nothing from parallel claims, only the leader claims
+  deliveries; on PostgreSQL every worker claims (FOR UPDATE SKIP LOCKED);
+- as leader, watches the per-poll change counters (``storage.poll_changes``) and reloads the
+  counts of polls whose votes other workers stored, so every copy converges on the stored totals.
+
+A leader that cannot renew its lease steps down before the lease expires, so two leaders never
+edit at once; a new leader resumes pending edits from ``poll_messages``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.live_totals import LiveTotals
+from bot.poll_book import PollBook
+from bot.ratelimit import SendLimiter
+from storage import deliveries, leases, poll_changes, polls
+from storage.engine import Database
+
+log = logging.getLogger(__name__)
+
+LEADER = "leader"
+BEAT_EVERY = 1.0  # seconds between heartbeats and leader renewals
+LEASE_SECONDS = 5.0  # a lease not renewed for this long is free for another worker
+# A leader that has not renewed for this long stops leading: well before others may take over.
+STEP_DOWN_AFTER = LEASE_SECONDS * 0.6
+WATCH_EVERY = 0.25  # seconds between the leader's looks at the poll change counters
+# How often the leader looks for deliveries left 'sending' by workers that died.
+SWEEP_CLAIMS_EVERY = LEASE_SECONDS
+
+
+@dataclass(frozen=True)
+class LeaderJob:
+    """A job only the leader runs: how to start it and how to stop it."""
+
+    name: str
+    start: Callable[[], Awaitable[None]]
+    stop: Callable[[], Awaitable[None]]
+
+
+def new_worker_id() -> str:
+    """Host, process id and a random suffix: unique even across restarts with the same pid."""
+    return f"{socket.gethostname()[:32]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class Workers:
+    """This process's place among the workers; start it first at startup, stop it first."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        limiter: SendLimiter,
+        book: PollBook,
+        live_totals: LiveTotals,
+        worker_id: str | None = None,
+    ) -> None:
+        self._db = db
+        self._limiter = limiter
+        self._book = book
+        self._live_totals = live_totals
+        self.worker_id = worker_id or new_worker_id()
+        self._jobs: list[LeaderJob] = []
+        self._task: asyncio.Task[None] | None = None
+        self._renewed_at = -1e9
+        self._beat_at = -1e9
+        self._seen: dict[int, int] | None = None
+        self._swept_at = time.monotonic()
+        self.is_leader = False
+        self.live_count = 1
+        self.polls_reloaded = 0
+
+    def lead(self, jobs: Sequence[LeaderJob]) -> None:
+        """The jobs this process runs while it leads (build_application's on_startup sets them)."""
+        self._jobs = list(jobs)
+
+    @property
+    def alone(self) -> bool:
+        """No other worker's heartbeat is live."""
+        return self.live_count <= 1
+
+    def may_claim_deliveries(self) -> bool:
+        """PostgreSQL: every worker claims; SQLite: the leader only (one writer anyway)."""
+        return self.is_leader or self._db.engine.dialect.name == "postgresql"
+
+    async def start(self) -> None:
+        """Beat once and try to lead at once (a lone process leads from its first moment)."""
+        await self._beat()
+        self._task = asyncio.create_task(self._run(), name="workers")
+
+    async def stop(self) -> None:
+        """Stop leading and beating; give the leases back so others need not wait them out."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._step_down()
+        with contextlib.suppress(Exception):
+            async with self._db.transaction() as session:
+                await leases.give_up(session, name=LEADER, holder=self.worker_id)
+                await leases.give_up(
+                    session, name=leases.WORKER_PREFIX + self.worker_id, holder=self.worker_id
+                )
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_EVERY)
+            try:
+                if time.monotonic() - self._beat_at >= BEAT_EVERY:
+                    await self._beat()
+                if self.is_leader:
+                    await self._watch_polls()
+                if self.is_leader and time.monotonic() - self._swept_at >= SWEEP_CLAIMS_EVERY:
+                    await self._release_dead_claims()
+            except Exception:
+                log.exception("workers: heartbeat or poll watch failed; retrying")
+            if self.is_leader and time.monotonic() - self._renewed_at > STEP_DOWN_AFTER:
+                log.warning("workers: leader lease not renewed in time; stepping down")
+                await self._step_down()
+
+    async def _beat(self) -> None:
+        self._beat_at = time.monotonic()
+        ttl = timedelta(seconds=LEASE_SECONDS)
+        async with self._db.transaction() as session:
+            await leases.beat(session, worker=self.worker_id, ttl=ttl)
+            leading = await leases.take(session, name=LEADER, holder=self.worker_id, ttl=ttl)
+            await leases.sweep_workers(session)
+            live = await leases.live_workers(session)
+        if leading:
+            self._renewed_at = time.monotonic()
+        count = max(1, len(live))
+        if count != self.live_count:
+            log.info("workers: %s live; this one sends at 1/%s of the bot's rate", count, count)
+        self.live_count = count
+        self._limiter.set_share(1.0 / count)
+        if leading and not self.is_leader:
+            await self._step_up()
+        elif not leading and self.is_leader:
+            await self._step_down()
+
+    async def _step_up(self) -> None:
+        log.info("workers: %s leads", self.worker_id)
+        self.is_leader = True
+        # Counters first: any vote stored after this read is seen by the next watch.
+        async with self._db.transaction() as session:
+            self._seen = await poll_changes.serials(session)
+        # Counts in memory may miss votes other workers stored while another one led.
+        for poll_id in [live.poll_id for live in self._book.loaded()]:
+            await self._reload(poll_id)
+        for job in self._jobs:
+            await job.start()
+
+    async def _step_down(self) -> None:
+        if not self.is_leader:
+            return
+        self.is_leader = False
+        for job in reversed(self._jobs):
+            try:
+                await job.stop()
+            except Exception:
+                log.exception("workers: stopping %s failed", job.name)
+
+    async def _release_dead_claims(self) -> None:
+        """Deliveries a dead worker left 'sending' go back to pending once its heartbeat
+        expired (a worker starting while it still seemed alive had to leave them)."""
+        self._swept_at = time.monotonic()
+        async with self._db.transaction() as session:
+            released = await deliveries.release_in_flight(session, keep_live_claims=True)
+        if released:
+            log.warning("workers: %s deliveries of a dead worker will be sent again", released)
+
+    async def _watch_polls(self) -> None:
+        """Reload the polls whose votes another worker stored since the last look."""
+        async with self._db.transaction() as session:
+            # Counters first, workers second: a bump we see comes from a worker we then count.
+            serials = await poll_changes.serials(session)
+            others = len(await leases.live_workers(session)) > 1
+        previous, self._seen = self._seen, serials
+        if previous is None:
+            return
+        moved = [poll_id for poll_id, serial in serials.items() if previous.get(poll_id) != serial]
+        # Alone, every stored vote was ours and is already counted in memory.
+        if not moved or not others:
+            return
+        for poll_id in moved:
+            # A poll not in memory yet is read from the database when live totals first need it.
+            if self._book.known(poll_id) is None or await self._reload(poll_id):
+                self._live_totals.poll_changed(poll_id)
+
+    async def _reload(self, poll_id: int) -> bool:
+        """Read the poll's stored counts and state into memory; True when they differed."""
+        live = self._book.known(poll_id)
+        if live is None:
+            return False
+        # The vote writer's lock: no batch of ours is half applied while we read.
+        async with self._book.write_lock:
+            async with self._db.transaction() as session:
+                record = await polls.poll_record(session, poll_id=poll_id)
+                if record is None:
+                    return False
+                tally = await polls.count_votes(session, record=record)
+            counts = list(tally.counts)
+            if counts == live.counts and record.closed == live.closed:
+                return False
+            live.record, live.counts, live.closed = record, counts, record.closed
+            live.changed()
+        self.polls_reloaded += 1
+        return True

@@ -1,0 +1,224 @@
+"""Chats, messages and users as the web view shows them: plain JSON, never a bot token.
+
+Message text becomes HTML only through its entities (emulator.rendering escapes the rest);
+every other string is plain text for the page to set as text. Private chats exist per
+(bot, user), so a chat's key is its id, or `user_id.bot_id` for a private chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from emulator.rendering import to_html
+from emulator.state import Chat, JsonObject, Message, User, World
+
+SAFE_LINK_SCHEMES = frozenset({"http", "https", "tg", "mailto"})
+PREVIEW_CHARS = 80
+
+
+def safe_link(url: object) -> str | None:
+    """The URL if a page may link to it (no javascript: or data: links), else None."""
+    if not isinstance(url, str):
+        return None
+    return url if urlsplit(url).scheme.lower() in SAFE_LINK_SCHEMES else None
+
+
+def chat_key(chat: Chat) -> str:
+    if chat.type == "private" and chat.user is not None:
+        return f"{chat.user.id}.{chat.bot_id}"
+    return str(chat.id)
+
+
+def find_chat(world: World, key: str) -> Chat | None:
+    user_part, dot, bot_part = key.partition(".")
+    try:
+        if dot:
+            return world.private_chats.get((int(bot_part), int(user_part)))
+        return world.chats.get(int(key))
+    except ValueError:
+        return None
+
+
+def user_name(user: User) -> str:
+    return f"{user.first_name} {user.last_name}" if user.last_name else user.first_name
+
+
+def _visible(chat: Chat) -> list[Message]:
+    return [m for m in chat.messages.values() if not m.deleted]
+
+
+def shown_chats(world: World) -> list[Chat]:
+    """Groups and channels, and the private chats someone has written in; latest first."""
+    private = [c for c in world.private_chats.values() if c.started or c.messages]
+    chats = [*world.chats.values(), *private]
+
+    def latest(chat: Chat) -> int:
+        return max((m.date for m in _visible(chat)), default=0)
+
+    return sorted(chats, key=lambda chat: (-latest(chat), chat_key(chat)))
+
+
+def _title(world: World, chat: Chat) -> str:
+    if chat.user is None:
+        return chat.title or str(chat.id)
+    bot = world.bots.get(chat.bot_id or 0)
+    return f"{user_name(chat.user)} · @{bot.username}" if bot else user_name(chat.user)
+
+
+def _people(world: World, chat: Chat) -> list[User]:
+    """Who can press buttons in this chat: its user, or its present members who are people."""
+    if chat.user is not None:
+        return [chat.user]
+    members = [m.user for m in chat.members.values() if m.present and not m.user.is_bot]
+    # Channel readers are not members in the emulator: anyone may read and press there.
+    if chat.type == "channel":
+        others = [u for u in world.users.values() if not u.is_bot and u not in members]
+        members.extend(others)
+    return members
+
+
+def chat_summary(world: World, chat: Chat) -> JsonObject:
+    messages = _visible(chat)
+    last = messages[-1] if messages else None
+    present = 2 if chat.type == "private" else sum(m.present for m in chat.members.values())
+    return {
+        "key": chat_key(chat),
+        "id": chat.id,
+        "title": _title(world, chat),
+        "type": chat.type,
+        "member_count": present,
+        "message_count": len(messages),
+        "preview": _preview(last) if last is not None else "",
+        "pressers": [user.id for user in _people(world, chat)],
+    }
+
+
+def users_list(world: World) -> list[JsonObject]:
+    return [
+        {"id": user.id, "name": user_name(user), "username": user.username}
+        for user in world.users.values()
+        if not user.is_bot
+    ]
+
+
+def _preview(message: Message) -> str:
+    if message.service:
+        return _service_text(message)
+    text = (message.text or "").replace("\n", " ")
+    if message.photo:
+        text = f"Photo {text}".strip()
+    elif message.document is not None:
+        text = f"File {text}".strip()
+    return text[:PREVIEW_CHARS]
+
+
+def _sender(message: Message) -> JsonObject:
+    if message.sender is not None:
+        return {"name": user_name(message.sender), "is_bot": message.sender.is_bot}
+    if message.sender_chat is not None:
+        return {"name": message.sender_chat.title or "", "is_bot": False}
+    return {"name": "", "is_bot": False}
+
+
+def _names(users: object) -> str:
+    if not isinstance(users, list):
+        return ""
+    return ", ".join(str(u.get("first_name", "")) for u in users if isinstance(u, dict))
+
+
+def _service_text(message: Message) -> str:
+    actor = user_name(message.sender) if message.sender is not None else "Someone"
+    service = message.service
+    if "new_chat_members" in service:
+        return f"{actor} added {_names(service['new_chat_members'])}"
+    if "left_chat_member" in service:
+        return f"{actor} removed {_names([service['left_chat_member']])}"
+    if "migrate_to_chat_id" in service:
+        return "The group was upgraded to a supergroup"
+    if "migrate_from_chat_id" in service:
+        return "Upgraded from a basic group"
+    return ", ".join(key.replace("_", " ") for key in service)
+
+
+def _keyboard(message: Message) -> list[list[JsonObject]]:
+    rows: list[list[JsonObject]] = []
+    for row in message.buttons:
+        shown: list[JsonObject] = []
+        for button in row:
+            entry: JsonObject = {"text": str(button.get("text", ""))}
+            if "callback_data" in button:
+                entry["kind"] = "callback"
+            elif (url := safe_link(button.get("url"))) is not None:
+                entry["kind"], entry["url"] = "url", url
+            else:
+                # switch_inline_query, login_url, ...: shown, but nothing to press here.
+                entry["kind"] = "other"
+            shown.append(entry)
+        rows.append(shown)
+    return rows
+
+
+def message_html(message: Message) -> str:
+    """The text as HTML from its entities; links the page may not open are left plain."""
+    entities = [
+        entity
+        for entity in message.entities
+        if entity.type != "text_link" or safe_link(entity.url) is not None
+    ]
+    return to_html(message.text or "", entities)
+
+
+def _forwarded_from(message: Message) -> str | None:
+    origin = message.forward_origin
+    if origin is None:
+        return None
+    if "sender_user" in origin:
+        return str(origin["sender_user"].get("first_name", ""))
+    if "chat" in origin:
+        return str(origin["chat"].get("title", ""))
+    return str(origin.get("sender_user_name", "someone"))
+
+
+def message_view(message: Message) -> JsonObject:
+    reply = message.reply_to
+    return {
+        "id": message.message_id,
+        "date": message.date,
+        "sender": _sender(message),
+        "from_bot": message.from_bot or message.via_bot is not None,
+        "via": f"@{message.via_bot.username}" if message.via_bot is not None else None,
+        "inline": message.inline_message_id is not None,
+        "service": _service_text(message) if message.service else None,
+        "html": message_html(message),
+        "photo": message.photo,
+        "document": None if message.document is None else message.document.get("file_name"),
+        "reply_to": (
+            None
+            if reply is None
+            else {"sender": _sender(reply)["name"], "preview": _preview(reply)}
+        ),
+        "forwarded_from": _forwarded_from(message),
+        "edits": len(message.edits),
+        "keyboard": _keyboard(message),
+    }
+
+
+def chat_transcript(world: World, chat: Chat) -> JsonObject:
+    return {
+        "chat": chat_summary(world, chat),
+        "messages": [message_view(message) for message in _visible(chat)],
+    }
+
+
+def fingerprint(world: World) -> tuple[int, ...]:
+    """Changes whenever what the page shows changes: new, edited, deleted messages, members."""
+    chats: Iterable[Chat] = [*world.chats.values(), *world.private_chats.values()]
+    numbers = [len(world.users), len(world.chats), len(world.private_chats)]
+    for chat in chats:
+        numbers.append(chat.last_message_id)
+        numbers.append(sum(m.present for m in chat.members.values()))
+        numbers.append(int(chat.started))
+        for message in chat.messages.values():
+            numbers.append(len(message.edits) * 2 + int(message.deleted))
+    return tuple(numbers)

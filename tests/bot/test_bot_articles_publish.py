@@ -1,0 +1,208 @@
+"""/publish through the emulator: a page on 127.0.0.1 reaches every subscriber exactly once,
+and bad input is explained to the admin with nothing stored."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from functools import partial
+
+import pytest
+from bot_articles_support import (
+    SEED_FACT,
+    SEED_POLL,
+    SEED_TITLE,
+    NewsSite,
+    cards,
+    count_articles,
+    entity_text,
+    final_status,
+    reply_after,
+    run_bot,
+    serve_news_site,
+    subscribe_audience,
+)
+from harness import BOT_TOKEN, RunningBot
+
+from bot.admins import ADMIN_ONLY
+from bot.handlers.articles import FETCHING, PUBLISH_USAGE
+from emulator.simulation import Emulator, SimMessage
+
+MARKDOWN = """---
+title: Millbrook Repair Café Fixes Its Thousandth Item
+url: https://millbrook-courier.example/2025/11/repair-cafe-thousandth-item/
+author: Priya Nandakumar
+fact: The café's busiest month mended 61 items.
+poll:
+  question: Have you ever had something repaired instead of replacing it?
+---
+The repair café that meets in the basement of Millbrook library mended its thousandth item.
+
+Volunteers keep a log of every repair. Small kitchen appliances top the list, followed by clothes.
+"""
+
+
+@pytest.fixture(name="site")
+async def fixture_site() -> AsyncIterator[NewsSite]:
+    """A news site on 127.0.0.1 serving the seed-shaped page and misbehaving addresses."""
+    async with serve_news_site() as site:
+        yield site
+
+
+@pytest.fixture(name="bot")
+async def fixture_bot(emulator: Emulator, database_url: str) -> AsyncIterator[RunningBot]:
+    """The bot with a one-second fetch timeout, polling the emulator."""
+    account = emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
+    admin = emulator.create_user("Ada", username="ada_editor")
+    async with run_bot(emulator, account, admin, database_url, fetch_timeout=1.0) as running:
+        yield running
+
+
+async def _publish(bot: RunningBot, text: str, reply_to: SimMessage | None = None) -> str:
+    emu = bot.emulator
+    chat = emu.private_chat(bot.admin)
+    sent = await emu.send_message(bot.admin, text, reply_to=reply_to)
+    status = await reply_after(emu, chat, sent.message_id)
+    assert status.text == FETCHING
+    return await final_status(emu, status)
+
+
+async def test_publish_reaches_every_subscriber_with_the_card(
+    bot: RunningBot, site: NewsSite
+) -> None:
+    """Each private chat, the group and the channel get the card: headline, byline, the fact as
+    a spoiler under "Did you know?", the poll and its buttons."""
+    emu = bot.emulator
+    audience = await subscribe_audience(emu)
+
+    outcome = await _publish(bot, f"/publish {site.url('/story')}")
+
+    assert outcome == "Published article 1: queued for 4 chats."
+    for chat in audience.chats:
+        (card,) = await emu.wait_for(partial(cards, emu, chat), timeout=10)
+        photo = next(m for m in emu.bot_messages(chat) if m.photo)
+        caption = photo.caption or ""
+        assert caption.startswith(SEED_TITLE)
+        assert "By Riverside Desk · 3 min read" in caption
+        text = card.text or ""
+        assert "Did you know?" in text
+        spoilers = [entity_text(card, e) for e in card.entities if e.type == "spoiler"]
+        assert spoilers == [SEED_FACT]
+        assert SEED_POLL in text
+        labels = [row[0]["text"] for row in card.buttons]
+        assert labels[:3] == ["Yes · 0", "No · 0", "Not sure · 0"]
+        assert "Read the full article" in labels
+
+
+async def test_publishing_twice_sends_nothing_new(bot: RunningBot, site: NewsSite) -> None:
+    """The same page published again is reported as already published and nobody gets it twice."""
+    emu = bot.emulator
+    audience = await subscribe_audience(emu)
+    await _publish(bot, f"/publish {site.url('/story')}")
+    for chat in audience.chats:
+        await emu.wait_for(partial(cards, emu, chat), timeout=10)
+
+    outcome = await _publish(bot, f"/publish {site.url('/story')}")
+
+    assert outcome.startswith("Article 1 was already published on ")
+    assert outcome.endswith("; nothing sent.")
+    assert [len(cards(emu, chat)) for chat in audience.chats] == [1, 1, 1, 1]
+    assert await count_articles(bot.db) == 1
+
+
+async def test_publish_by_a_reader_is_refused(bot: RunningBot, site: NewsSite) -> None:
+    """A user outside ADMIN_IDS is told the command is for admins, and nothing is stored."""
+    emu = bot.emulator
+    reader = emu.create_user("Rex")
+    sent = await emu.send_message(reader, f"/publish {site.url('/story')}")
+    reply = await reply_after(emu, emu.private_chat(reader), sent.message_id)
+    assert reply.text == ADMIN_ONLY
+    assert await count_articles(bot.db) == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/untitled", "the page has no title"),
+        ("/report.pdf", "not a web page (its content type is application/pdf)"),
+        ("/slow", "no complete answer within 1 seconds"),
+        ("/loop", "redirects in a loop"),
+        ("/missing", "the server answered HTTP 404"),
+    ],
+)
+async def test_a_page_that_cannot_be_an_article_is_explained(
+    bot: RunningBot, site: NewsSite, path: str, reason: str
+) -> None:
+    """A page without a title, a PDF, a page too slow or redirecting forever gets a clear
+    "Could not publish" naming the address and the reason, and nothing is stored."""
+    outcome = await _publish(bot, f"/publish {site.url(path)}")
+    assert outcome.startswith(f"Could not publish: {site.url(path)}: ")
+    assert reason in outcome
+    assert await count_articles(bot.db) == 0
+
+
+async def test_publish_of_a_server_path_is_refused(bot: RunningBot) -> None:
+    """/publish only reads web addresses: a file path on the bot's server is refused outright."""
+    emu = bot.emulator
+    chat = emu.private_chat(bot.admin)
+    sent = await emu.send_message(bot.admin, "/publish /etc/passwd.md")
+    reply = await reply_after(emu, chat, sent.message_id)
+    assert reply.text == "Could not publish: /etc/passwd.md: not an http(s) address"
+    assert await count_articles(bot.db) == 0
+
+
+async def test_publish_without_a_source_explains_usage(bot: RunningBot) -> None:
+    """A bare /publish tells the admin how to use it."""
+    emu = bot.emulator
+    sent = await emu.send_message(bot.admin, "/publish")
+    reply = await reply_after(emu, emu.private_chat(bot.admin), sent.message_id)
+    assert reply.text == PUBLISH_USAGE
+
+
+async def test_publish_as_a_reply_to_a_markdown_file(bot: RunningBot) -> None:
+    """Replying /publish to a .md file the admin sent publishes it to every subscriber."""
+    emu = bot.emulator
+    audience = await subscribe_audience(emu)
+    upload = await emu.send_message(
+        bot.admin, "", document=("repair-cafe.md", MARKDOWN.encode("utf-8"))
+    )
+
+    outcome = await _publish(bot, "/publish", reply_to=upload)
+
+    assert outcome == "Published article 1: queued for 4 chats."
+    for chat in audience.chats:
+        (card,) = await emu.wait_for(partial(cards, emu, chat), timeout=10)
+        text = card.text or ""
+        assert text.startswith("Millbrook Repair Café Fixes Its Thousandth Item")
+        assert "By Priya Nandakumar" in text
+        assert [entity_text(card, e) for e in card.entities if e.type == "spoiler"] == [
+            "The café's busiest month mended 61 items."
+        ]
+        assert "Have you ever had something repaired instead of replacing it?" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("notes.txt", b"plain", "Could not publish: notes.txt is not a Markdown (.md) file."),
+        (
+            "huge.md",
+            b"x" * 1_000_001,
+            "Could not publish: huge.md is 1,000,001 bytes; at most 1,000,000 are accepted.",
+        ),
+        ("broken.md", b"---\ntitle: [unclosed\n---\nBody.\n", "Could not publish: broken.md: "),
+        ("untitled.md", b"---\nurl: https://example.org/a\n---\nBody.\n", "has no title"),
+    ],
+)
+async def test_a_file_that_cannot_be_an_article_is_refused(
+    bot: RunningBot, name: str, data: bytes, expected: str
+) -> None:
+    """Other file types, files over 1 MB, broken YAML and a missing title get a clear refusal."""
+    emu = bot.emulator
+    chat = emu.private_chat(bot.admin)
+    upload = await emu.send_message(bot.admin, "", document=(name, data))
+    sent = await emu.send_message(bot.admin, "/publish", reply_to=upload)
+    reply = await reply_after(emu, chat, sent.message_id)
+    outcome = reply.text if reply.text != FETCHING else await final_status(emu, reply)
+    assert outcome is not None
+    assert expected in outcome
+    assert await count_articles(bot.db) == 0

@@ -1,0 +1,119 @@
+"""Injected faults: 5xx answers for a count or a while, held requests, updates delivered again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Bot
+from telegram.error import NetworkError, TimedOut
+from telegram.request import HTTPXRequest
+
+from emulator.limits import RateLimits
+from emulator.simulation import BotAccount, Emulator, SimUser
+
+TOKEN = "555666:faults-test-token"
+
+
+@pytest.fixture(name="emu")
+async def emu_fixture() -> AsyncIterator[Emulator]:
+    """An emulator without flood limits."""
+    async with Emulator(limits=RateLimits.unlimited()) as running:
+        yield running
+
+
+@pytest.fixture(name="account")
+def account_fixture(emu: Emulator) -> BotAccount:
+    """The bot registered with the emulator."""
+    return emu.add_bot(TOKEN)
+
+
+@pytest.fixture(name="bot")
+async def bot_fixture(emu: Emulator, account: BotAccount) -> AsyncIterator[Bot]:
+    """python-telegram-bot's real client, with a short read timeout."""
+    request = HTTPXRequest(read_timeout=0.5)
+    async with Bot(account.token, base_url=emu.base_url, request=request) as bot:
+        yield bot
+
+
+@pytest.fixture(name="reader")
+async def reader_fixture(emu: Emulator, account: BotAccount) -> SimUser:
+    """A user who started the bot."""
+    user = emu.create_user("Rita")
+    await emu.send_message(user, "/start", bot=account)
+    return user
+
+
+async def test_count_faults_answer_5xx_then_the_method_works(
+    emu: Emulator, bot: Bot, reader: SimUser
+) -> None:
+    """Two injected 502s fail two sends with nothing posted; the third send goes through."""
+    emu.inject_faults(502, methods={"sendMessage"}, count=2)
+    for _ in range(2):
+        with pytest.raises(NetworkError, match="Bad Gateway"):
+            await bot.send_message(reader.id, "hello")
+    await bot.send_message(reader.id, "hello")
+    chat = emu.private_chat(reader)
+    assert [m.text for m in emu.bot_messages(chat)] == ["hello"]
+    assert emu.faults_injected == 2
+    assert [r.status for r in emu.requests("sendMessage")] == [502, 502, 200]
+
+
+async def test_faults_leave_other_methods_alone(emu: Emulator, bot: Bot, reader: SimUser) -> None:
+    """A fault limited to sendMessage does not touch getMe."""
+    emu.inject_faults(503, methods={"sendMessage"}, count=1)
+    me = await bot.get_me()
+    assert me.id == 555666
+    with pytest.raises(NetworkError):
+        await bot.send_message(reader.id, "hello")
+
+
+async def test_timed_faults_expire(emu: Emulator, bot: Bot, reader: SimUser) -> None:
+    """A fault for a number of seconds answers every matching request until it ends."""
+    emu.inject_faults(500, seconds=0.3)
+    with pytest.raises(NetworkError):
+        await bot.send_message(reader.id, "one")
+    await asyncio.sleep(0.3)
+    await bot.send_message(reader.id, "two")
+    assert [m.text for m in emu.bot_messages(emu.private_chat(reader))] == ["two"]
+
+
+async def test_timeout_fault_holds_the_request_without_doing_it(
+    emu: Emulator, bot: Bot, reader: SimUser
+) -> None:
+    """A held request times out in the client and posts nothing."""
+    emu.inject_faults("timeout", methods={"sendMessage"}, count=1, hold=2.0)
+    with pytest.raises(TimedOut):
+        await bot.send_message(reader.id, "lost")
+    await bot.send_message(reader.id, "kept")
+    assert [m.text for m in emu.bot_messages(emu.private_chat(reader))] == ["kept"]
+
+
+def test_fault_arguments_are_checked(emu: Emulator) -> None:
+    """Either a count or a duration, and only 5xx statuses or "timeout"."""
+    with pytest.raises(ValueError, match="either"):
+        emu.inject_faults(502)
+    with pytest.raises(ValueError, match="5xx"):
+        emu.inject_faults(404, count=1)
+
+
+@pytest.mark.usefixtures("reader")
+async def test_redeliver_hands_out_the_same_update_again(emu: Emulator, bot: Bot) -> None:
+    """After the offset confirmed an update, redeliver sends it once more with its update_id."""
+    first = await bot.get_updates(timeout=0)
+    assert [u.message.text for u in first if u.message] == ["/start"]
+    assert await bot.get_updates(offset=first[-1].update_id + 1, timeout=0) == ()
+    update_id = emu.redeliver()
+    again = await bot.get_updates(offset=first[-1].update_id + 1, timeout=0)
+    assert [(u.update_id, u.message.text if u.message else None) for u in again] == [
+        (update_id, "/start")
+    ]
+    assert emu.update_ids() == [update_id]
+    assert await bot.get_updates(offset=update_id + 1, timeout=0) == ()
+
+
+def test_redeliver_names_a_recent_update(emu: Emulator, account: BotAccount) -> None:
+    """Redelivering without any update, or an unknown id, is a LookupError."""
+    with pytest.raises(LookupError):
+        emu.redeliver(bot=account)
