@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -186,11 +187,16 @@ class LiveTotals:
             # An edit in flight wakes the loop when it ends.
             return None
         version = live.version
-        content = await self._content.content(live)
-        fingerprint = content.fingerprint
-        stale = [shown for shown in waiting if shown.shown_hash != fingerprint]
+        in_chat = await self._content.content(live)
+        # An inline copy is one message: the whole card, where a chat may show its second half.
+        inline = await self._content.content(live, single_message=True)
+
+        def content_for(shown: _Shown) -> PollMessageContent:
+            return inline if shown.ref.inline_message_id is not None else in_chat
+
+        stale = [shown for shown in waiting if shown.shown_hash != content_for(shown).fingerprint]
         if not stale and not in_flight:
-            self._settle(poll_id, messages, fingerprint)
+            self._settle(poll_id, messages, content_for)
             return None
         due = sorted(
             (shown for shown in stale if shown.due <= now),
@@ -204,14 +210,20 @@ class LiveTotals:
             if len(self._edits) >= MAX_EDITS_IN_FLIGHT:
                 later.append(now + ROUND_GAP)
                 break
-            self._start_edit(poll_id, shown, content, fingerprint, version)
+            content = content_for(shown)
+            self._start_edit(poll_id, shown, content, content.fingerprint, version)
         return min(later) if later else None
 
-    def _settle(self, poll_id: int, messages: _PollMessages, fingerprint: str) -> None:
+    def _settle(
+        self,
+        poll_id: int,
+        messages: _PollMessages,
+        content_for: Callable[[_Shown], PollMessageContent],
+    ) -> None:
         """Every message shows the current totals: the poll is clean until it changes again."""
         self._dirty.discard(poll_id)
         for shown in messages.by_id.values():
-            self._record(shown, dirty=shown.shown_hash != fingerprint)
+            self._record(shown, dirty=shown.shown_hash != content_for(shown).fingerprint)
         live = self._book.known(poll_id)
         if live is not None and live.closed:
             self._forget(poll_id)

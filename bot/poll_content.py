@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from telegram import InlineKeyboardMarkup
 
@@ -43,11 +43,16 @@ class PollContent:
         self._article_seconds = article_seconds
         self._clock = clock
         self._articles: dict[int, tuple[CardArticle | None, float]] = {}
-        self._rendered: dict[int, _Rendered] = {}
+        self._rendered: dict[tuple[int, bool], _Rendered] = {}
 
-    async def content(self, live: LivePoll) -> PollMessageContent:
-        """The text and keyboard every message of this poll should show now."""
-        cached = self._rendered.get(live.poll_id)
+    async def content(self, live: LivePoll, *, single_message: bool = False) -> PollMessageContent:
+        """The text and keyboard this poll's messages should show now.
+
+        `single_message` is for copies that carry the whole card in one message (inline
+        copies); otherwise an image card's poll sits in the message that follows the photo.
+        """
+        key = (live.poll_id, single_message)
+        cached = self._rendered.get(key)
         if cached is not None and cached.version == live.version:
             return cached.content
         version = live.version
@@ -58,8 +63,10 @@ class PollContent:
                 text_html=render_poll_html(view), markup=InlineKeyboardMarkup(poll_buttons(view))
             )
         else:
+            if single_message:
+                article = replace(article, image_url=None)
             content = render_card_for_poll_update(article, poll=view)
-        self._rendered[live.poll_id] = _Rendered(version, content)
+        self._rendered[key] = _Rendered(version, content)
         return content
 
     async def _article(self, article_id: int | None) -> CardArticle | None:

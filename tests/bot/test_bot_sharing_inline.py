@@ -142,3 +142,47 @@ async def test_a_vote_in_an_inline_copy_updates_every_copy(running_bot: RunningB
             return list(rows) or None
 
     assert await wait_until(inline_vote, what="the stored vote") == [None]
+
+
+async def test_inline_copy_of_an_image_card_keeps_its_headline_when_totals_change(
+    running_bot: RunningBot,
+) -> None:
+    """An image card's inline copy is one message (headline and poll); live totals keep it whole
+    while the chat copy, whose poll follows the photo, gets only its second half edited."""
+    bot = running_bot
+    emu = bot.emulator
+    article_id = await publish(
+        bot, "gulls", "Gull colony returns to the pier", image="https://harbour.example/g.jpg"
+    )
+    reader = emu.create_user("Ada")
+    await emu.send_message(reader, f"/start a_{article_id}")
+    (chat_copy,) = await emu.wait_for(
+        partial(cards_in, bot, emu.private_chat(reader)), what="the card"
+    )
+    sharer = emu.create_user("Bo")
+    answer = await emu.inline_query(sharer, f"a_{article_id}", chat_type="group")
+    inline_copy = await emu.choose_inline_result(
+        sharer, answer, f"a{article_id}", chat=emu.create_group("Pier club", creator=sharer)
+    )
+    assert "Gull colony returns to the pier" in inline_copy.text
+    await inline_copies(bot, 1)
+
+    async with bot.db.transaction() as session:
+        poll = await polls.poll_for_article(session, article_id=article_id)
+    assert poll is not None
+    assert poll.id is not None
+    await emu.press_button(emu.create_user("Cy"), chat_copy, data=encode(VoteTap(poll.id, 0)))
+
+    def updated(message: SimMessage) -> SimMessage | None:
+        current = (
+            emu.inline_message(message.inline_message_id) if message.inline_message_id else None
+        )
+        shown = current or next(
+            m for m in emu.bot_messages(message.chat) if m.message_id == message.message_id
+        )  # type: ignore[arg-type]
+        return shown if "Total votes: 1" in shown.text else None
+
+    inline_now = await emu.wait_for(lambda: updated(inline_copy), timeout=15, what="inline copy")
+    chat_now = await emu.wait_for(lambda: updated(chat_copy), timeout=15, what="chat copy")
+    assert "Gull colony returns to the pier" in inline_now.text
+    assert "Gull colony returns to the pier" not in chat_now.text
