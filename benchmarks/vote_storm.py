@@ -58,7 +58,7 @@ class StormFigures:
     edits_per_message: float
     errors_429: int
     converged_after_s: float | None
-    # Taps of the latency phase never answered within the tap timeout (30 s).
+    # Taps never answered within the tap timeout (30 s), in either phase.
     unanswered: int = 0
 
     def lines(self) -> list[str]:
@@ -156,8 +156,12 @@ async def _create_poll(db: Database) -> tuple[int, int]:
         return poll.id, article.id
 
 
-async def _throughput(tap: Callable[[], asyncio.Future[object]], votes: int, limit: int) -> float:
-    """Seconds to get ``votes`` taps answered with ``limit`` of them in flight at any time."""
+async def _throughput(
+    tap: Callable[[], asyncio.Future[object]], votes: int, limit: int
+) -> tuple[float, int]:
+    """Seconds to get ``votes`` taps answered with ``limit`` of them in flight at any time,
+    and how many of them were never answered."""
+    unanswered: list[asyncio.Future[object]] = []
     started = time.perf_counter()
     remaining = votes
     in_flight: set[asyncio.Future[object]] = set()
@@ -167,8 +171,12 @@ async def _throughput(tap: Callable[[], asyncio.Future[object]], votes: int, lim
             remaining -= 1
         done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
         for future in done:
-            future.result()
-    return time.perf_counter() - started
+            try:
+                future.result()
+            except TimeoutError:
+                # Not answered within the tap's timeout: reported, not fatal to the run.
+                unanswered.append(future)
+    return time.perf_counter() - started, len(unanswered)
 
 
 async def _latencies(
@@ -243,7 +251,7 @@ async def run_storm(
                         emulator.press_button(reader, pick.choice(copies), data=data, timeout=30)
                     )
 
-                elapsed = await _throughput(tap, votes, concurrency)
+                elapsed, lost = await _throughput(tap, votes, concurrency)
                 latencies, unanswered = await _latencies(tap, offered_rate, offered_seconds)
                 last_vote = time.perf_counter()
 
@@ -264,14 +272,14 @@ async def run_storm(
         votes=votes,
         readers=readers,
         chats=chats,
-        votes_per_second=votes / elapsed,
+        votes_per_second=(votes - lost) / elapsed,
         offered_rate=offered_rate,
         latency_p50_ms=quantiles[49] * 1000,
         latency_p99_ms=quantiles[98] * 1000,
         edits=edits,
         edits_per_message=edits / chats,
         errors_429=errors,
-        unanswered=unanswered,
+        unanswered=unanswered + lost,
         converged_after_s=converged,
     )
 

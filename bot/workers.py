@@ -159,14 +159,22 @@ class Workers:
     async def _step_up(self) -> None:
         log.info("workers: %s leads", self.worker_id)
         self.is_leader = True
-        # Counters first: any vote stored after this read is seen by the next watch.
-        async with self._db.transaction() as session:
-            self._seen = await poll_changes.serials(session)
-        # Counts in memory may miss votes other workers stored while another one led.
-        for poll_id in [live.poll_id for live in self._book.loaded()]:
-            await self._reload(poll_id)
+        try:
+            # Counters first: any vote stored after this read is seen by the next watch.
+            async with self._db.transaction() as session:
+                self._seen = await poll_changes.serials(session)
+            # Counts in memory may miss votes other workers stored while another one led.
+            for poll_id in [live.poll_id for live in self._book.loaded()]:
+                await self._reload(poll_id)
+        except Exception:
+            # The next watch compares every counter again; live totals re-read on start.
+            log.exception("workers: reloading polls on taking the lead failed")
+            self._seen = None
         for job in self._jobs:
-            await job.start()
+            try:
+                await job.start()
+            except Exception:
+                log.exception("workers: starting %s failed", job.name)
 
     async def _step_down(self) -> None:
         if not self.is_leader:
@@ -183,7 +191,10 @@ class Workers:
         expired (a worker starting while it still seemed alive had to leave them)."""
         self._swept_at = time.monotonic()
         async with self._db.transaction() as session:
-            released = await deliveries.release_in_flight(session, keep_live_claims=True)
+            # Our own claims are in flight here, however late our heartbeat is.
+            released = await deliveries.release_in_flight(
+                session, keep_live_claims=True, except_claimer=self.worker_id
+            )
         if released:
             log.warning("workers: %s deliveries of a dead worker will be sent again", released)
 
@@ -193,9 +204,8 @@ class Workers:
             # Counters first, workers second: a bump we see comes from a worker we then count.
             serials = await poll_changes.serials(session)
             others = len(await leases.live_workers(session)) > 1
-        previous, self._seen = self._seen, serials
-        if previous is None:
-            return
+        # Unknown before (a failed read): every poll counts as moved.
+        previous, self._seen = self._seen or {}, serials
         moved = [poll_id for poll_id, serial in serials.items() if previous.get(poll_id) != serial]
         # Alone, every stored vote was ours and is already counted in memory.
         if not moved or not others:

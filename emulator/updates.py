@@ -180,6 +180,7 @@ async def _push(world: World, bot: BotAccount, hook: WebhookConfig) -> None:
             # A test delivers this one again: pushed once, whatever the endpoint answers.
             replay = json.dumps(bot.replays.popleft().to_api(), ensure_ascii=False).encode()
             await _post_update(_session(world), hook, replay)
+            world.signal.notify()
             continue
         if not bot.updates:
             await bot.wait_for_wakeup(60.0)

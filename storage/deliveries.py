@@ -4,7 +4,8 @@ Publishing an article or starting a broadcast queues a pending row for every cha
 audience, in one INSERT ... SELECT inside the caller's transaction (so the item and its ledger
 commit together, and nothing loads the audience into memory). The delivery engine then claims
 batches of due rows ('pending' -> 'sending'), sends, and records each outcome. Rows left
-'sending' by a process that died go back to 'pending' when the next one starts.
+'sending' by a process that died go back to 'pending' when the next one starts, or (several
+processes, docs/DEPLOY.md) once the claimer's heartbeat has expired.
 
 Every function takes the caller's session and never commits.
 """
@@ -176,7 +177,9 @@ async def count_audience(
     return int((await session.exec(statement)).one())
 
 
-async def release_in_flight(session: AsyncSession, *, keep_live_claims: bool = False) -> int:
+async def release_in_flight(
+    session: AsyncSession, *, keep_live_claims: bool = False, except_claimer: str | None = None
+) -> int:
     """Rows a dead process left 'sending' go back to 'pending'; returns how many.
 
     Without `keep_live_claims` call only when no engine is running. With it (several
@@ -185,6 +188,11 @@ async def release_in_flight(session: AsyncSession, *, keep_live_claims: bool = F
     most the engine's unrecorded sends per dead process).
     """
     conditions = [col(Delivery.status) == DeliveryStatus.SENDING]
+    if except_claimer is not None:
+        # The caller's own claims are still being sent by the caller.
+        conditions.append(
+            sa.or_(col(Delivery.claimed_by).is_(None), col(Delivery.claimed_by) != except_claimer)
+        )
     if keep_live_claims:
         live = select(col(Lease.holder)).where(
             col(Lease.name).startswith(WORKER_PREFIX), col(Lease.expires_at) > utcnow()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,7 +20,10 @@ from sqlmodel import col, func, select
 
 from bot.callback_data import VoteTap, encode
 from bot.tap_limit import SLOW_DOWN, TapLimiter
+from bot.update_ledger import UpdateLedger
 from emulator.simulation import Emulator
+from storage.engine import Database
+from storage.migrate import upgrade
 from storage.models import Article, Delivery, Vote
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "articles"
@@ -122,3 +126,25 @@ def test_tap_limit_window_slides() -> None:
     assert limiter.allow(user_id=1, poll_id=2, now=2)
     assert limiter.allow(user_id=1, poll_id=1, now=3.0)
     assert limiter.refused == 1
+
+
+async def test_ledger_knows_repeats_in_one_batch_and_after_a_restart(database_url: str) -> None:
+    """Two copies in one batch: the first is new; after a restart the id is still known."""
+    db = Database.connect(database_url)
+    await upgrade(db)
+    ledger = UpdateLedger(db)
+    await ledger.start()
+    try:
+        assert await asyncio.gather(ledger.first_time(7), ledger.first_time(7)) == [True, False]
+        assert await ledger.first_time(8)
+    finally:
+        await ledger.stop()
+    again = UpdateLedger(db)
+    await again.start()
+    try:
+        assert await asyncio.gather(again.first_time(7), again.first_time(9)) == [False, True]
+    finally:
+        await again.stop()
+        await db.dispose()
+    with pytest.raises(RuntimeError, match="not running"):
+        await again.first_time(10)

@@ -12,15 +12,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from delivery_world import subscribe_readers
 from harness import BOT_TOKEN, wait_until
 from polls_support import create_article_poll, expected_content, shows
+from sqlmodel import col, select
 
 from emulator.limits import RateLimits
 from emulator.simulation import Emulator, SimMessage, SimUser
 from storage import articles, deliveries, leases, polls
 from storage.engine import Database
 from storage.migrate import upgrade
+from storage.models import Delivery
 
 pytestmark = [
     pytest.mark.slow,
@@ -142,8 +145,8 @@ async def workers_world_fixture(
 async def test_three_workers_share_a_fanout_and_a_vote_burst(
     emulator: Emulator, workers_world: tuple[Database, list[SimUser]]
 ) -> None:
-    """Every reader gets the card exactly once, no call gets 429, and after a burst of votes
-    every copy shows the stored totals."""
+    """Every reader gets the card exactly once, no call gets 429, more than one worker claims
+    the fan-out, and after a burst of votes every copy shows the stored totals."""
     db, readers = workers_world
     poll_id = await create_article_poll(db)
     async with db.transaction() as session:
@@ -175,3 +178,11 @@ async def test_three_workers_share_a_fanout_and_a_vote_burst(
 
     assert all(len(_cards(emulator, reader)) == 1 for reader in readers)
     assert [r.method for r in emulator.requests() if r.status == 429] == []
+    # Claims do not depend on which worker the updates reach: the fan-out itself was shared.
+    async with db.transaction() as session:
+        claimers = await session.exec(
+            select(col(Delivery.claimed_by), sa.func.count()).group_by(col(Delivery.claimed_by))
+        )
+        sent_by = dict(claimers.all())
+    assert sum(sent_by.values()) == READERS
+    assert len(sent_by) > 1, sent_by

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 from telegram.request import HTTPXRequest
@@ -117,3 +120,33 @@ def test_redeliver_names_a_recent_update(emu: Emulator, account: BotAccount) -> 
     """Redelivering without any update, or an unknown id, is a LookupError."""
     with pytest.raises(LookupError):
         emu.redeliver(bot=account)
+
+
+@pytest.fixture(name="hook_bodies")
+async def hook_bodies_fixture() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
+    """A webhook endpoint on loopback, and the update bodies it was sent."""
+    bodies: list[dict[str, Any]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        bodies.append(await request.json())
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    async with TestServer(app, host="127.0.0.1") as server:
+        yield str(server.make_url("/hook")), bodies
+
+
+@pytest.mark.usefixtures("reader")
+async def test_redeliver_pushes_again_to_a_webhook(
+    emu: Emulator, bot: Bot, hook_bodies: tuple[str, list[dict[str, Any]]]
+) -> None:
+    """With a webhook set, a redelivered update is pushed a second time with its update_id."""
+    url, bodies = hook_bodies
+    await bot.set_webhook(url)
+    await emu.wait_for(lambda: len(bodies) == 1, timeout=5)
+    update_id = emu.redeliver()
+    await emu.wait_for(lambda: len(bodies) == 2, timeout=5)
+    assert [body["update_id"] for body in bodies] == [update_id, update_id]
+    assert bodies[1]["message"]["text"] == "/start"
+    await bot.delete_webhook()
