@@ -4,20 +4,28 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 CHECKED := bot storage emulator newsroom
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup setup-dev demo test lint bench clean
 
+# The bot and the emulator alone: all the demo needs.
 setup: $(VENV)/.installed
+
+# Plus the test and lint tools (and the profiler for benchmarks).
+setup-dev: $(VENV)/.installed-dev
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $@
 
 demo: setup
 	$(BIN)/python -m bot demo
 
-lint: setup
+lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict $(CHECKED)
@@ -27,7 +35,7 @@ test: lint
 	BIN=$(BIN) scripts/test-on-postgres
 	$(BIN)/coverage report
 
-bench: setup
+bench: setup-dev
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -12,9 +12,8 @@ from pathlib import Path
 
 from telegram import Update
 
-from bot import demo, publishing
+from bot import publishing
 from bot.app import build_application
-from bot.demo import DemoOptions
 from bot.logs import configure_logging
 from bot.secrets_check import warn_if_env_file_is_shared
 from bot.settings import Settings, SettingsError, load_settings
@@ -154,8 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     args = _parser().parse_args(argv)
     if args.command == "demo":
+        # Imported here: the demo pulls in the emulator and rich, which `run` never needs.
+        from bot import demo  # noqa: PLC0415
+
         # The demo brings its own token, database and Telegram: it reads no settings.
-        options = DemoOptions(
+        options = demo.DemoOptions(
             readers=args.readers, seconds=max(args.seconds, 0.0), keep=args.keep, db_path=args.db
         )
         return demo.main(options)

@@ -7,12 +7,14 @@ sends go through `AIORateLimiter`. Nothing here is clever on purpose.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -20,6 +22,13 @@ from telegram.ext import (
     CallbackQueryHandler,
     ContextTypes,
 )
+
+
+def seconds_of(retry_after: float | timedelta) -> float:
+    if isinstance(retry_after, timedelta):
+        return retry_after.total_seconds()
+    return float(retry_after)
+
 
 NaiveApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -122,9 +131,15 @@ async def post_poll(
     counts = await totals(db, poll_id)
     message_ids: list[int] = []
     for chat_id in chat_ids:
-        message = await application.bot.send_message(
-            chat_id, poll_text(counts), reply_markup=poll_keyboard(poll_id, counts)
-        )
+        while True:
+            try:
+                message = await application.bot.send_message(
+                    chat_id, poll_text(counts), reply_markup=poll_keyboard(poll_id, counts)
+                )
+                break
+            except RetryAfter as error:
+                # Setting up, not measured: wait as told and post again.
+                await asyncio.sleep(seconds_of(error.retry_after))
         await db.execute(
             "INSERT INTO poll_messages (poll_id, chat_id, message_id) VALUES (?, ?, ?)",
             (poll_id, chat_id, message.message_id),

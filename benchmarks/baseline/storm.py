@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
+
 from benchmarks.baseline.naive_bot import (
     build_naive_application,
     open_database,
@@ -56,56 +58,66 @@ async def run_naive_storm(
     *, readers: int = 5_000, chats: int = 50, concurrency: int = 4, seconds: float = 30.0
 ) -> dict[str, Any]:
     """Tap the naive bot's poll for `seconds`; votes/s, edits, 429s, convergence."""
-    pick = random.Random(1)
     with tempfile.TemporaryDirectory() as folder:
         db = await open_database(str(Path(folder) / "naive.db"))
-        async with Emulator() as emulator:
-            people, where = await _world(emulator, readers, chats)
-            application = build_naive_application(TOKEN, emulator.base_url, db)
-            await application.initialize()
-            assert application.updater is not None
-            await application.updater.start_polling(timeout=1)
-            await application.start()
+        try:
+            figures = await _storm(db, readers, chats, concurrency, seconds)
+        finally:
+            # aiosqlite's thread keeps the process alive until the database is closed.
+            await db.close()
+    return figures
+
+
+async def _storm(
+    db: aiosqlite.Connection, readers: int, chats: int, concurrency: int, seconds: float
+) -> dict[str, Any]:
+    pick = random.Random(1)
+    async with Emulator() as emulator:
+        people, where = await _world(emulator, readers, chats)
+        application = build_naive_application(TOKEN, emulator.base_url, db)
+        await application.initialize()
+        assert application.updater is not None
+        await application.updater.start_polling(timeout=1)
+        await application.start()
+        try:
+            ids = await post_poll(application, db, POLL_ID, [chat.id for chat in where])
+            copies = [chat.messages[i] for chat, i in zip(where, ids, strict=True)]
+            edits_before = len(emulator.requests("editMessageText"))
+            answered = expired = 0
+            last_answer = started = time.perf_counter()
+
+            async def reader_taps() -> None:
+                nonlocal answered, expired, last_answer
+                while time.perf_counter() - started < seconds:
+                    copy = pick.choice(copies)
+                    data = f"vote:{POLL_ID}:{pick.randrange(3)}"
+                    try:
+                        await emulator.press_button(
+                            pick.choice(people), copy, data=data, timeout=ANSWER_TIMEOUT
+                        )
+                    except TimeoutError:
+                        expired += 1
+                        continue
+                    answered += 1
+                    last_answer = time.perf_counter()
+
+            await asyncio.gather(*(reader_taps() for _ in range(concurrency)))
+            elapsed = last_answer - started
+            final = await totals(db, POLL_ID)
+            converged: float | None
             try:
-                ids = await post_poll(application, db, POLL_ID, [chat.id for chat in where])
-                copies = [chat.messages[i] for chat, i in zip(where, ids, strict=True)]
-                edits_before = len(emulator.requests("editMessageText"))
-                answered = expired = 0
-                last_answer = started = time.perf_counter()
-
-                async def reader_taps() -> None:
-                    nonlocal answered, expired, last_answer
-                    while time.perf_counter() - started < seconds:
-                        copy = pick.choice(copies)
-                        data = f"vote:{POLL_ID}:{pick.randrange(3)}"
-                        try:
-                            await emulator.press_button(
-                                pick.choice(people), copy, data=data, timeout=ANSWER_TIMEOUT
-                            )
-                        except TimeoutError:
-                            expired += 1
-                            continue
-                        answered += 1
-                        last_answer = time.perf_counter()
-
-                await asyncio.gather(*(reader_taps() for _ in range(concurrency)))
-                elapsed = last_answer - started
-                final = await totals(db, POLL_ID)
-                converged: float | None
-                try:
-                    await emulator.wait_for(
-                        lambda: all(_shows(copy, final) for copy in copies), timeout=30
-                    )
-                    converged = time.perf_counter() - last_answer
-                except TimeoutError:
-                    converged = None
-                edits = len(emulator.requests("editMessageText")) - edits_before
-                errors_429 = emulator.count_errors(429)
-            finally:
-                await application.updater.stop()
-                await application.stop()
-                await application.shutdown()
-        await db.close()
+                await emulator.wait_for(
+                    lambda: all(_shows(copy, final) for copy in copies), timeout=30
+                )
+                converged = time.perf_counter() - last_answer
+            except TimeoutError:
+                converged = None
+            edits = len(emulator.requests("editMessageText")) - edits_before
+            errors_429 = emulator.count_errors(429)
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            await application.shutdown()
     return {
         "readers": readers,
         "chats": chats,

@@ -58,13 +58,14 @@ def _copies(emulator: Emulator, readers: list[SimUser]) -> Counter[int]:
 
 
 @pytest.mark.slow
-async def test_sigkill_mid_broadcast_then_restart(emulator: Emulator, tmp_path: Path) -> None:
+async def test_sigkill_mid_broadcast_then_restart(
+    emulator: Emulator, tmp_path: Path, database_url: str
+) -> None:
     """After kill -9 mid-broadcast and a restart, every reader has the broadcast, and at most
     MAX_UNRECORDED_SENDS readers have it twice."""
     emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
     admin = emulator.create_user("Ada")
     emulator.private_chat(admin).started = True
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     db = Database.connect(database_url)
     await upgrade(db)
     readers = await subscribe_readers(emulator, db, READERS)

@@ -68,11 +68,10 @@ def _answered(emulator: Emulator) -> int:
 
 @pytest.mark.slow
 async def test_sigkill_mid_vote_storm_keeps_every_acknowledged_vote(
-    emulator: Emulator, tmp_path: Path
+    emulator: Emulator, tmp_path: Path, database_url: str
 ) -> None:
     """Votes answered before the kill, and after the restart, are all stored; none retracted."""
     emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     db = Database.connect(database_url)
     await upgrade(db)
     poll_id = await create_article_poll(db)

@@ -69,12 +69,11 @@ async def _articles(db: Database) -> int:
 
 @pytest.mark.slow
 async def test_sigkill_mid_feed_ingest_then_restart(
-    emulator: Emulator, slow_site: NewsSite, tmp_path: Path
+    emulator: Emulator, slow_site: NewsSite, tmp_path: Path, database_url: str
 ) -> None:
     """After kill -9 mid-ingest and a restart: one published article per item, each delivered
     once to every reader, every item marked seen with its article."""
     emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     db = Database.connect(database_url)
     await upgrade(db)
     await subscribe_readers(emulator, db, READERS)
