@@ -9,16 +9,14 @@ running broadcasts again after a restart.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
 from dataclasses import dataclass
 
-from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.delivery.wakeable import WakeableLoop
 from bot.telegram_errors import Failure, classify
 from storage import broadcasts, deliveries
 from storage.engine import Database
@@ -106,44 +104,21 @@ def render_report(broadcast: Broadcast, progress: Progress) -> str:
     )
 
 
-class BroadcastMonitor:
+class BroadcastMonitor(WakeableLoop):
     """Keeps each running broadcast's progress message up to date, then reports the end."""
 
+    name = "broadcast-monitor"
+
     def __init__(self, db: Database, *, interval: float = PROGRESS_EDIT_SECONDS) -> None:
+        super().__init__(idle_seconds=interval)
         self._db = db
         self._interval = interval
-        self._bot: Bot | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._changed = asyncio.Event()
         self._shown: dict[int, str] = {}
         self._samples: dict[int, deque[tuple[float, int]]] = {}
 
-    def wake(self) -> None:
-        self._changed.set()
-
-    async def start(self, bot: Bot) -> None:
-        if self._task is not None:
-            return
-        self._bot = bot
-        self._task = asyncio.create_task(self._run(), name="broadcast-monitor")
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            self._changed.clear()
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("broadcast progress could not be updated")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), self._interval)
+    async def _round(self) -> float:
+        await self.tick()
+        return self._interval
 
     async def tick(self) -> None:
         """Update every running broadcast's message once."""

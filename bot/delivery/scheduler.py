@@ -8,16 +8,14 @@ publishing skips an article already published, and a broadcast starts only once.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
-from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.delivery.wakeable import WakeableLoop
 from bot.publishing import describe, describe_failure, publish_source
 from bot.settings import Settings
 from newsroom.errors import IngestError
@@ -31,8 +29,10 @@ log = logging.getLogger(__name__)
 MAX_SLEEP_SECONDS = 30.0
 
 
-class Scheduler:
+class Scheduler(WakeableLoop):
     """Executes due scheduled actions; `wake()` after scheduling one."""
+
+    name = "scheduler"
 
     def __init__(
         self,
@@ -42,45 +42,19 @@ class Scheduler:
         http: Callable[[], httpx.AsyncClient | None],
         on_queued: Callable[[], None],
     ) -> None:
+        super().__init__(idle_seconds=MAX_SLEEP_SECONDS)
         self._db = db
         self._settings = settings
         self._http = http
         self._on_queued = on_queued
-        self._bot: Bot | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._changed = asyncio.Event()
 
-    def wake(self) -> None:
-        self._changed.set()
-
-    async def start(self, bot: Bot) -> None:
-        if self._task is not None:
-            return
-        self._bot = bot
-        self._task = asyncio.create_task(self._run(), name="scheduler")
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            self._changed.clear()
-            sleep = MAX_SLEEP_SECONDS
-            try:
-                await self.run_due()
-                async with self._db.transaction() as session:
-                    next_due = await schedule.next_due_at(session)
-                if next_due is not None:
-                    sleep = min(sleep, (next_due - datetime.now(UTC)).total_seconds())
-            except Exception:
-                log.exception("scheduled actions could not be run; trying again later")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), max(0.05, sleep))
+    async def _round(self) -> float:
+        await self.run_due()
+        async with self._db.transaction() as session:
+            next_due = await schedule.next_due_at(session)
+        if next_due is None:
+            return MAX_SLEEP_SECONDS
+        return min(MAX_SLEEP_SECONDS, (next_due - datetime.now(UTC)).total_seconds())
 
     async def run_due(self) -> int:
         """Run every action whose time has come; how many ran."""
