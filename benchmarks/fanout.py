@@ -45,11 +45,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
 from telegram.ext import ExtBot
-from telegram.request import HTTPXRequest
 
 from bot.delivery.broadcast_sender import BroadcastSender
 from bot.delivery.engine import MAX_UNRECORDED_SENDS, DeliveryEngine
 from bot.ratelimit import SendLimiter, SendRates
+from bot.telegram_http import AiohttpRequest
 from emulator.limits import RateLimits
 from emulator.simulation import FIRST_USER_ID, Emulator
 from storage import broadcasts
@@ -184,7 +184,7 @@ async def _fan_out_on(
         TOKEN,
         base_url=base_url,
         rate_limiter=SendLimiter(rates),
-        request=HTTPXRequest(connection_pool_size=2 * MAX_UNRECORDED_SENDS),
+        request=AiohttpRequest(pool_size=2 * MAX_UNRECORDED_SENDS),
     )
     await bot.initialize()
     engine = DeliveryEngine(db)

@@ -49,6 +49,7 @@ from bot.publishing import fetch_client
 from bot.ratelimit import SendLimiter, SendRates
 from bot.settings import Settings
 from bot.tap_limit import TapLimiter
+from bot.telegram_http import AiohttpRequest
 from bot.update_ledger import UpdateLedger, skip_repeats
 from bot.vote_writer import VoteWriter
 from bot.workers import LeaderJob, Workers
@@ -172,8 +173,8 @@ def build_application(settings: Settings, db: Database) -> BotApplication:
         .base_file_url(settings.telegram_file_url)
         .context_types(context_types)
         .concurrent_updates(CONCURRENT_UPDATES)
-        .connection_pool_size(CONCURRENT_UPDATES * 2)
-        .get_updates_connection_pool_size(2)
+        .request(AiohttpRequest(pool_size=CONCURRENT_UPDATES * 2))
+        .get_updates_request(AiohttpRequest(pool_size=2))
         .rate_limiter(limiter)
         .post_init(on_startup)
         .post_shutdown(on_shutdown)

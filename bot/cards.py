@@ -10,6 +10,7 @@ before it is escaped, so a cut never lands inside a tag or an entity.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -70,9 +71,10 @@ class PollMessageContent:
     text_html: str
     markup: InlineKeyboardMarkup
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
-        """Equal fingerprints mean an edit would change nothing."""
+        """Equal fingerprints mean an edit would change nothing (computed once per content:
+        live totals compare it against every copy of the poll on every round)."""
         return view_fingerprint(self.text_html, self.markup)
 
 

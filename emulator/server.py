@@ -91,6 +91,7 @@ async def handle(request: web.Request) -> web.Response:
         body, status = {"ok": True, "result": result}, 200
     except ApiError as error:
         body, status = error.envelope(), error.code
+    world.answers_by_status[status] += 1
     if world.record_requests:
         world.requests.append(
             RecordedRequest(

@@ -687,7 +687,7 @@ class Emulator:
         return [r for r in self.world.requests if r.method.lower() == wanted]
 
     def count_errors(self, code: int) -> int:
-        return sum(1 for r in self.world.requests if r.status == code)
+        return self.world.answers_by_status[code]
 
     def pending_updates(self, bot: BotAccount | None = None) -> int:
         return len(self._the_bot(bot).updates)

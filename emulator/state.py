@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -464,6 +464,8 @@ class World:
         self.stored_files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
         self.requests: list[RecordedRequest] = []
+        # Answers by HTTP status, counted even when requests are not recorded (benchmarks).
+        self.answers_by_status: Counter[int] = Counter()
         self.signal = ChangeSignal()
         # Webhook pushers and their HTTP session, owned by emulator.updates.
         self.background: set[asyncio.Task[None]] = set()

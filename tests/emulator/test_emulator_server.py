@@ -139,9 +139,13 @@ async def test_every_request_is_recorded_with_its_response(
 
 
 async def test_recording_can_be_switched_off() -> None:
-    """Emulator(record_requests=False) keeps no request log, for benchmarks."""
+    """Emulator(record_requests=False) keeps no request log, for benchmarks, but still counts
+    its answers by status."""
     async with Emulator(record_requests=False) as quiet:
         account = quiet.add_bot(TOKEN)
         async with Bot(account.token, base_url=quiet.base_url) as bot:
             await bot.get_me()
+            with pytest.raises(BadRequest):
+                await bot.send_message(12345, "nobody there")
         assert quiet.requests() == []
+        assert quiet.count_errors(400) == 1
