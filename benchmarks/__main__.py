@@ -92,6 +92,8 @@ def _child(name: str, arguments: dict[str, Any]) -> None:
         figures: object = asdict(asyncio.run(vote_storm.run_storm(**arguments)))
     elif name == "fanout-limited":
         figures = fanout.measure_limited(arguments["subscribers"], arguments["seconds"])
+    elif name == "fanout-paid":
+        figures = fanout.measure_paid(arguments["subscribers"])
     elif name == "fanout-lifted":
         figures = fanout.measure_lifted(arguments["subscribers"])
     elif name == "fanout-memory":
@@ -149,6 +151,10 @@ def _steps(sizes: Sizes) -> list[tuple[str, Any]]:
                 f"--subscribers={s.fanout_subscribers}",
                 f"--seconds={s.limited_seconds}",
             ),
+        ),
+        (
+            "fanout_paid",
+            lambda: _in_child("fanout-paid", subscribers=s.fanout_subscribers),
         ),
         (
             "fanout_lifted",

@@ -46,8 +46,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
 from telegram.ext import ExtBot
 
+from bot.app import settle_heap
 from bot.delivery.broadcast_sender import BroadcastSender
-from bot.delivery.engine import MAX_UNRECORDED_SENDS, DeliveryEngine
+from bot.delivery.engine import DeliveryEngine
 from bot.ratelimit import SendLimiter, SendRates
 from bot.telegram_http import AiohttpRequest
 from emulator.limits import RateLimits
@@ -167,16 +168,27 @@ def _stop_emulator(process: subprocess.Popen[str]) -> dict[str, Any]:
 
 
 async def _fan_out(
-    base_url: str, subscribers: int, rates: SendRates, *, window: float | None
+    base_url: str,
+    subscribers: int,
+    rates: SendRates,
+    *,
+    window: float | None,
+    paid: bool = False,
 ) -> dict[str, float]:
     """Queue one broadcast for every subscriber and send; the rate over `window` (or all)."""
     with tempfile.TemporaryDirectory() as folder:
         async with _fresh_db(Path(folder)) as db:
-            return await _fan_out_on(db, base_url, subscribers, rates, window=window)
+            return await _fan_out_on(db, base_url, subscribers, rates, window=window, paid=paid)
 
 
 async def _fan_out_on(
-    db: Database, base_url: str, subscribers: int, rates: SendRates, *, window: float | None
+    db: Database,
+    base_url: str,
+    subscribers: int,
+    rates: SendRates,
+    *,
+    window: float | None,
+    paid: bool,
 ) -> dict[str, float]:
     await upgrade(db)
     await _seed_chats(db, subscribers, FIRST_USER_ID)
@@ -184,12 +196,13 @@ async def _fan_out_on(
         TOKEN,
         base_url=base_url,
         rate_limiter=SendLimiter(rates),
-        request=AiohttpRequest(pool_size=2 * MAX_UNRECORDED_SENDS),
+        request=AiohttpRequest(pool_size=256),
     )
     await bot.initialize()
     engine = DeliveryEngine(db)
-    engine.register(DeliveryKind.BROADCAST, BroadcastSender(db))
+    engine.register(DeliveryKind.BROADCAST, BroadcastSender(db, paid=paid))
     await _queue_broadcast(db, "Benchmark broadcast")
+    settle_heap()  # as the bot does once it has started
     started = time.perf_counter()
     await engine.start(bot)
     deadline = started + window if window is not None else None
@@ -213,6 +226,17 @@ def measure_limited(subscribers: int, seconds: float) -> dict[str, float]:
     finally:
         emulator = _stop_emulator(process)
     return {**figures, "configured_rate": CONFIGURED_RATE, **emulator}
+
+
+def measure_paid(subscribers: int) -> dict[str, float]:
+    """A paid broadcast (allow_paid_broadcast) with Telegram's limits on: its own 1000/s lane."""
+    process, base_url = _start_emulator(subscribers, lifted=False)
+    rates = SendRates()
+    try:
+        figures = asyncio.run(_fan_out(base_url, subscribers, rates, window=None, paid=True))
+    finally:
+        emulator = _stop_emulator(process)
+    return {**figures, "configured_rate": rates.paid_per_second, **emulator}
 
 
 def measure_lifted(subscribers: int) -> dict[str, float]:
@@ -314,6 +338,7 @@ def run(
     """Every fan-out figure, by name (what `python -m benchmarks` reports)."""
     figures: dict[str, Any] = {
         "limits_on": measure_limited(subscribers, limited_seconds),
+        "paid": measure_paid(subscribers),
         "limits_lifted": measure_lifted(subscribers),
     }
     for size in memory_sizes:

@@ -191,6 +191,7 @@ def _fanout_rows(f: Figures, sizes: dict[str, Any]) -> list[Row]:
         _get(f, "baseline_fanout_limited", "rate"),
         _get(f, "baseline_fanout_limited", "configured_rate"),
     )
+    paid = _ratio(_get(f, "fanout_paid", "rate"), _get(f, "fanout_paid", "configured_rate"))
     lifted = _get(f, "fanout_lifted", "rate")
     naive_lifted = _get(f, "baseline_fanout_lifted", "rate")
     naive_429 = _get(f, "baseline_fanout_limited", "retry_after_seen")
@@ -214,6 +215,16 @@ def _fanout_rows(f: Figures, sizes: dict[str, Any]) -> list[Row]:
             "",
             "0",
             None if ours_429 is None else ours_429 == 0,
+        ),
+        Row(
+            "fan-out, paid broadcast",
+            f"achieved rate / its own limit ({_number(_get(f, 'fanout_paid', 'configured_rate'))}"
+            f"/s), {_number(_get(f, 'fanout_paid', 'errors_429'))} answers 429",
+            _number(None if paid is None else paid * 100, 1, "%"),
+            "",
+            "",
+            "≥ 95 %, no 429",
+            None if paid is None else paid >= 0.95 and _get(f, "fanout_paid", "errors_429") == 0,
         ),
         Row(
             "fan-out, limits lifted",

@@ -17,7 +17,6 @@ from bot.app import build_application
 from bot.logs import configure_logging
 from bot.secrets_check import warn_if_env_file_is_shared
 from bot.settings import Settings, SettingsError, load_settings
-from bot.webhook import serve_webhook
 from newsroom.errors import IngestError
 from storage import backup as storage_backup
 from storage import migrate
@@ -87,6 +86,9 @@ def _run(settings: Settings, *, use_webhook: bool) -> int:
         return EXIT_USAGE
     application = build_application(settings, Database.connect(settings.database_url))
     if use_webhook:
+        # Imported here: aiohttp's web server, which long polling never needs, is slow to load.
+        from bot.webhook import serve_webhook  # noqa: PLC0415
+
         asyncio.run(serve_webhook(application, settings))
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
@@ -121,7 +123,7 @@ async def _db(settings: Settings, args: argparse.Namespace) -> int | None:
 async def _publish(settings: Settings, source: str) -> int:
     db = Database.connect(settings.database_url)
     try:
-        await migrate.upgrade(db)
+        await migrate.prepare_schema(db)
         async with publishing.fetch_client() as client:
             try:
                 result = await publishing.publish_source(

@@ -74,13 +74,7 @@ class AiohttpRequest(BaseRequest):
         pool = _given(pool_timeout, self._pool_timeout)
         # aiohttp has no write timeout: an upload gets its write time on top of the read.
         write = _given(write_timeout, MEDIA_TIMEOUT) if uploads else None
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            # aiohttp's `connect` covers waiting for a pooled connection and opening one.
-            connect=None if pool is None or connect is None else pool + connect,
-            sock_connect=connect,
-            sock_read=None if read is None else read + (write or 0.0),
-        )
+        timeout = _client_timeout(read, connect, pool, write)
         body: bytes | aiohttp.FormData | None = None
         headers: dict[str, str] = {}
         if request_data is not None and uploads:
@@ -112,6 +106,20 @@ def _proxy_for(scheme: str, host: str) -> str | None:
     if urllib.request.proxy_bypass(host):
         return None
     return urllib.request.getproxies().get(scheme)
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(
+    read: float | None, connect: float | None, pool: float | None, write: float | None
+) -> aiohttp.ClientTimeout:
+    """aiohttp's timeouts for a call; built once per combination, not once per call."""
+    return aiohttp.ClientTimeout(
+        total=None,
+        # aiohttp's `connect` covers waiting for a pooled connection and opening one.
+        connect=None if pool is None or connect is None else pool + connect,
+        sock_connect=connect,
+        sock_read=None if read is None else read + (write or 0.0),
+    )
 
 
 def _given(value: ODVInput[float], default: float | None) -> float | None:

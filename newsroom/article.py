@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsroom.errors import IngestError
-from newsroom.plaintext import join_paragraphs, one_line, split_paragraphs
+from newsroom.plaintext import one_line, split_paragraphs
 from newsroom.urls import canonical_url, is_web_url
 
 # Where a page shows a poll question without its answers, readers get these.
@@ -110,7 +110,8 @@ class ArticleDraft:
             image = self.image_url.strip()
             set_field(self, "image_url", _web_address(image, what="the image") if image else None)
         _require_aware(self.published_at, what="the publication time")
-        set_field(self, "body", join_paragraphs(split_paragraphs(self.body)))
+        # The paragraphs come back one-line and non-empty: joining them is all that is left.
+        set_field(self, "body", "\n\n".join(split_paragraphs(self.body)))
         set_field(self, "key_points", tuple(p for p in map(one_line, self.key_points) if p))
         set_field(self, "topics", _unique(one_line(topic) for topic in self.topics))
         set_field(self, "related", _unique_links(self.related))

@@ -13,12 +13,13 @@ summary: text  |  key_points: [..]     # the article's own key points, used as g
 Body in Markdown; "## Section" headings stay as paragraphs.
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
-from typing import Any
-
-import yaml
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from newsroom.article import DEFAULT_POLL_OPTIONS, ArticleDraft, PollDraft, RelatedLink
 from newsroom.errors import IngestError
@@ -29,18 +30,27 @@ from newsroom.summary import split_sentences, summarised
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _BOOL = "tag:yaml.org,2002:bool"
 
+if TYPE_CHECKING:
+    import yaml
 
-class _FrontMatterLoader(yaml.SafeLoader):
+
+@cache
+def _front_matter_loader() -> type[yaml.SafeLoader]:
     """SafeLoader with YAML 1.2 booleans: a poll option written Yes, No, On or Off stays text."""
+    import yaml  # noqa: PLC0415 - see _load_yaml
 
+    class FrontMatterLoader(yaml.SafeLoader):
+        pass
 
-_FrontMatterLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != _BOOL]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_FrontMatterLoader.add_implicit_resolver(
-    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+    FrontMatterLoader.yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != _BOOL]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    FrontMatterLoader.add_implicit_resolver(
+        _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    return FrontMatterLoader
+
 
 KNOWN_KEYS = frozenset(
     {
@@ -107,8 +117,11 @@ def _parse(text: str) -> ArticleDraft:
 
 
 def _load_yaml(front_matter: str) -> dict[str, Any]:
+    # Imported here: PyYAML slows the bot's start-up, and only Markdown articles need it.
+    import yaml  # noqa: PLC0415
+
     try:
-        meta = yaml.load(front_matter, Loader=_FrontMatterLoader)  # noqa: S506 -- a SafeLoader
+        meta = yaml.load(front_matter, Loader=_front_matter_loader())  # noqa: S506 -- SafeLoader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "unreadable"

@@ -25,7 +25,7 @@ from newsroom.page_nodes import (
 )
 from newsroom.plaintext import one_line
 
-_PHRASE = re.compile(r"did\s+you\s+know", re.IGNORECASE)
+_PHRASE = re.compile(r"did\s+you\s+know")  # searched in folded text, see text_nodes_matching
 _LABEL = re.compile(r"\s*did\s+you\s+know\s*[?:.!\u2026]*\s*", re.IGNORECASE)
 _PREFIX = re.compile(r"^\s*did\s+you\s+know\s*[?:\u2026!]+\s*", re.IGNORECASE)
 _LEVELS = 3

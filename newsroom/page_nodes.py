@@ -43,6 +43,8 @@ INLINE_TAGS = frozenset(
     }
 )
 _STOP_CLIMBING = frozenset({"body", "html", "-document"})
+# The only characters besides I/i, K/k and S/s that re.IGNORECASE matches to i, k or s.
+_ASCII_LOOKALIKES = str.maketrans({"\u0130": "i", "\u0131": "i", "\u212a": "k", "\u017f": "s"})
 
 
 def text_of(node: LexborNode) -> str:
@@ -57,10 +59,22 @@ def is_element(node: LexborNode) -> bool:
     return not (node.tag or "-").startswith("-")
 
 
-def text_nodes_matching(root: LexborNode, pattern: re.Pattern[str]) -> Iterator[LexborNode]:
-    """Text nodes under `root` whose text the pattern finds, in document order."""
+def folded(text: str) -> str:
+    """The text in lower case, with the few letters re.IGNORECASE also takes for i, k and s."""
+    if text.isascii():
+        return text.lower()
+    return text.translate(_ASCII_LOOKALIKES).lower()
+
+
+def text_nodes_matching(root: LexborNode, phrase: re.Pattern[str]) -> Iterator[LexborNode]:
+    """Text nodes under `root` in which `phrase` occurs, whatever the case, in document order.
+
+    `phrase` is lower-case words and whitespace (\\s), compiled without re.IGNORECASE: it is
+    searched in the folded text, which finds exactly what re.IGNORECASE would, several times
+    faster (this runs over every text node of every page ingested).
+    """
     for node in root.traverse(include_text=True):
-        if node.tag == TEXT and pattern.search(node.text(deep=False) or ""):
+        if node.tag == TEXT and phrase.search(folded(node.text(deep=False) or "")):
             yield node
 
 

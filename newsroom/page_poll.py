@@ -29,7 +29,7 @@ from newsroom.page_nodes import (
 
 _WIDGET = re.compile(r"poll|pds-box|pdi_container")
 _MAX_WIDGET_CHARS = 3000
-_TOTAL_PHRASE = re.compile(r"total\s+vot", re.IGNORECASE)
+_TOTAL_PHRASE = re.compile(r"total\s+vot")  # searched in folded text, see text_nodes_matching
 _TOTAL_LINE = re.compile(r"\s*total\s+vot(?:es|ers)\s*:?\s*[\d,.\s]*", re.IGNORECASE)
 # Buttons and links every poll plugin prints next to the answers.
 _CONTROLS = frozenset(

@@ -31,13 +31,14 @@ from newsroom.page_nodes import (
 from newsroom.urls import resolve_url
 
 MAX_RELATED = 10
-_ALSO_READ_PHRASE = re.compile(r"(?:also|see)\s+(?:read|also)|read\s+also", re.IGNORECASE)
+# The phrases are searched in folded text (see text_nodes_matching): no re.IGNORECASE.
+_ALSO_READ_PHRASE = re.compile(r"(?:also|see)\s+(?:read|also)|read\s+also")
 _ALSO_READ = re.compile(
     r"^\s*(?:also\s+read|read\s+also|see\s+also)\b\s*[|:\-\u2013\u2014\u00bb>]*\s*",
     re.IGNORECASE,
 )
 _SECTION_PHRASE = re.compile(
-    r"related|more\s|also\s+like|recommended|read\s+next|further\s+reading", re.IGNORECASE
+    r"related|more\s|also\s+like|recommended|read\s+next|further\s+reading"
 )
 _SECTION_LABEL = re.compile(
     r"\s*(?:related(?:\s+(?:articles?|stories|posts|news|content|reading|coverage|reads))?"

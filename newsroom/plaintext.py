@@ -3,14 +3,22 @@
 import re
 from collections.abc import Iterable
 
-# \s covers tabs, newlines and the no-break and thin spaces publishers paste from word processors.
-_WHITESPACE = re.compile(r"[\s\u200b\ufeff]+")
+# Not whitespace to str.split(), yet as invisible: zero-width and byte-order-mark spaces.
+_INVISIBLE_SPACES = str.maketrans({"\u200b": " ", "\ufeff": " "})
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u00a0]*\n")
 
 
 def one_line(text: str) -> str:
-    """The text with every whitespace run collapsed to one space and the ends stripped."""
-    return _WHITESPACE.sub(" ", text).strip()
+    """The text with every whitespace run collapsed to one space and the ends stripped.
+
+    Whitespace is what str.split() splits on (tabs, newlines, no-break and thin spaces: the same
+    set as a regular expression's \\s), plus zero-width spaces and byte-order marks.
+    """
+    # split() and join() do this several times faster than a regular expression, and this runs
+    # on every paragraph, sentence and tree node of every page ingested.
+    if "\u200b" in text or "\ufeff" in text:
+        text = text.translate(_INVISIBLE_SPACES)
+    return " ".join(text.split())
 
 
 def split_paragraphs(body: str) -> list[str]:

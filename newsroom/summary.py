@@ -58,16 +58,25 @@ def split_sentences(text: str) -> list[str]:
     """
     sentences: list[str] = []
     for paragraph in split_paragraphs(text):
-        start = 0
-        for match in _SENTENCE_END.finditer(paragraph):
-            if _ends_sentence(paragraph, match):
-                sentences.append(paragraph[start : match.end()].strip())
-                start = match.end()
-        if tail := paragraph[start:].strip():
-            sentences.append(tail)
+        sentences.extend(_paragraph_sentences(paragraph))
     return sentences
 
 
+def _paragraph_sentences(paragraph: str) -> list[str]:
+    """The sentences of one paragraph already on one line (see split_sentences)."""
+    sentences: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(paragraph):
+        if _ends_sentence(paragraph, match):
+            sentences.append(paragraph[start : match.end()].strip())
+            start = match.end()
+    if tail := paragraph[start:].strip():
+        sentences.append(tail)
+    return sentences
+
+
+# Asked twice per page on its way in (extraction, then ingest), like key_points below.
+@lru_cache(maxsize=32)
 def reading_minutes(body: str) -> int:
     """Minutes to read the body at about 230 words a minute, rounded, at least one."""
     words = len(_WORD.findall(body))
@@ -82,15 +91,19 @@ def key_points(body: str, *, count: int = DEFAULT_KEY_POINTS) -> tuple[str, ...]
         raise ValueError(f"count must be at least 1, got {count}")
     sentences: list[str] = []
     eligible: list[int] = []
+    words: list[list[str]] = []
+    # Each distinct word's content form, worked out once per body: news prose repeats its words.
+    forms: dict[str, str] = {}
     for paragraph in split_paragraphs(body):
         is_heading = paragraph.rstrip(_CLOSING_MARKS)[-1:] not in _TERMINAL
-        for sentence in split_sentences(paragraph):
-            if not is_heading and len(_WORD.findall(sentence)) >= MIN_KEY_POINT_WORDS:
+        for sentence in _paragraph_sentences(paragraph):
+            found = _WORD.findall(sentence)
+            if not is_heading and len(found) >= MIN_KEY_POINT_WORDS:
                 eligible.append(len(sentences))
             sentences.append(sentence)
+            words.append(_content_words(found, forms))
     if len(eligible) < count:
         eligible = list(range(len(sentences)))
-    words = [_content_words(sentence) for sentence in sentences]
     frequency: dict[str, int] = {}
     for sentence_words in words:
         for word in sentence_words:
@@ -147,15 +160,26 @@ def _ends_sentence(paragraph: str, match: re.Match[str]) -> bool:
     return not (lowered in _NUMBER_ABBREVIATIONS and following.isdigit())
 
 
-def _content_words(sentence: str) -> list[str]:
-    # One plain loop: this runs for every sentence of every article ingested.
+def _content_words(found: list[str], forms: dict[str, str]) -> list[str]:
+    """The sentence's words (as `_WORD` found them) that carry content, in their compared form.
+
+    `forms` remembers each word's form ("" for a stop word) across the sentences of a body.
+    """
     content: list[str] = []
-    for found in _WORD.findall(sentence):
-        word = found.casefold()
-        if word.endswith("'s"):
-            word = word[:-2]
-        if word.endswith("\u2019s"):
-            word = word[:-2]
-        if word not in _STOP_WORDS and (len(word) > 1 or word.isdigit()):
-            content.append(word)
+    for word in found:
+        form = forms.get(word)
+        if form is None:
+            form = forms[word] = _content_form(word)
+        if form:
+            content.append(form)
     return content
+
+
+def _content_form(word: str) -> str:
+    """The word casefolded without a possessive 's, or "" for a stop word or a lone letter."""
+    form = word.casefold()
+    if form.endswith("'s"):
+        form = form[:-2]
+    if form.endswith("\u2019s"):
+        form = form[:-2]
+    return form if form not in _STOP_WORDS and (len(form) > 1 or form.isdigit()) else ""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -208,6 +209,118 @@ async def release_in_flight(
     return int(result.rowcount)
 
 
+def _table() -> sa.Table:
+    table: sa.Table = Delivery.__table__  # type: ignore[attr-defined]
+    return table
+
+
+def _claim_statement(*, skip_locked: bool) -> sa.Update:
+    rows = _table().c
+    due = (
+        sa.select(rows.id)
+        .where(
+            rows.status == DeliveryStatus.PENDING,
+            sa.or_(rows.not_before.is_(None), rows.not_before <= sa.bindparam("now")),
+        )
+        .order_by(rows.id)
+        .limit(sa.bindparam("how_many", type_=sa.Integer()))
+    )
+    if skip_locked:
+        due = due.with_for_update(skip_locked=True)
+    # Whether the row's chat still receives pushes, looked up by primary key only (a condition
+    # on `active` could steer the planner to the (active, kind) index and a scan of every
+    # subscriber). Spelled out: SQLAlchemy drops the table names inside SQLite's RETURNING.
+    chat_active = sa.literal_column(
+        "(SELECT chats.active FROM chats WHERE chats.id = deliveries.chat_id)", sa.Boolean()
+    )
+    return (
+        sa.update(_table())
+        .where(rows.id.in_(due.scalar_subquery()))
+        .values(
+            status=DeliveryStatus.SENDING,
+            attempts=rows.attempts + 1,
+            updated_at=sa.bindparam("now"),
+            claimed_by=sa.bindparam("claimer"),
+        )
+        .returning(
+            rows.id,
+            rows.kind,
+            rows.article_id,
+            rows.broadcast_id,
+            rows.chat_id,
+            rows.attempts,
+            chat_active,
+        )
+    )
+
+
+def _mark_sent_from_arrays() -> sa.Update:
+    """PostgreSQL: every row of a batch in one statement, from two arrays of equal length."""
+    rows = _table().c
+    sent = (
+        sa.func.unnest(
+            sa.bindparam("row_ids", type_=postgresql.ARRAY(sa.Integer())),
+            sa.bindparam("message_ids", type_=postgresql.ARRAY(sa.Integer())),
+        )
+        .table_valued("row_id", "message_id")
+        .render_derived(name="sent")
+    )
+    return (
+        sa.update(_table())
+        .where(rows.id == sent.c.row_id, rows.status == DeliveryStatus.SENDING)
+        .values(
+            status=DeliveryStatus.SENT,
+            message_id=sent.c.message_id,
+            sent_at=sa.bindparam("now"),
+            updated_at=sa.bindparam("now"),
+            failure=None,
+            not_before=None,
+        )
+    )
+
+
+# Core statements built once: the engine runs them many times a second during a fan-out, and
+# the ORM's per-statement work would cost more than the database's.
+_CLAIM = _claim_statement(skip_locked=False)
+# PostgreSQL: several processes claim at once, each skipping rows another one holds.
+_CLAIM_SKIP_LOCKED = _claim_statement(skip_locked=True)
+# SQLite runs an executemany in one C loop; PostgreSQL would run each row as a statement.
+_MARK_SENT_ROWS = (
+    sa.update(_table())
+    .where(_table().c.id == sa.bindparam("row_id"), _table().c.status == DeliveryStatus.SENDING)
+    .values(
+        status=DeliveryStatus.SENT,
+        message_id=sa.bindparam("sent_message_id"),
+        sent_at=sa.bindparam("now"),
+        updated_at=sa.bindparam("now"),
+        failure=None,
+        not_before=None,
+    )
+)
+_MARK_SENT_ARRAYS = _mark_sent_from_arrays()
+_END = (
+    sa.update(_table())
+    .where(_table().c.id == sa.bindparam("row_id"))
+    .values(
+        status=sa.bindparam("new_status"),
+        failure=sa.bindparam("reason"),
+        last_error=sa.bindparam("error"),
+        updated_at=sa.bindparam("now"),
+    )
+)
+_RETRY = (
+    sa.update(_table())
+    .where(_table().c.id == sa.bindparam("row_id"), _table().c.status == DeliveryStatus.SENDING)
+    .values(
+        status=DeliveryStatus.PENDING,
+        not_before=sa.bindparam("due"),
+        failure=sa.bindparam("reason"),
+        last_error=sa.bindparam("error"),
+        updated_at=sa.bindparam("now"),
+    )
+)
+
+
 async def claim_due(
     session: AsyncSession, *, limit: int, claimer: str | None = None
 ) -> list[ClaimedDelivery]:
@@ -217,92 +330,48 @@ async def claim_due(
     Rows whose chat stopped receiving pushes are cancelled instead of returned. On PostgreSQL
     the claim skips rows other claimers hold (FOR UPDATE SKIP LOCKED); SQLite has one writer.
     """
-    now = utcnow()
-    due = (
-        select(col(Delivery.id))
-        .where(
-            col(Delivery.status) == DeliveryStatus.PENDING,
-            sa.or_(col(Delivery.not_before).is_(None), col(Delivery.not_before) <= now),
-        )
-        .order_by(col(Delivery.id))
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    claimed = await session.exec(
-        sa.update(Delivery)
-        .where(col(Delivery.id).in_(due.scalar_subquery()))
-        .values(
-            status=DeliveryStatus.SENDING,
-            attempts=col(Delivery.attempts) + 1,
-            updated_at=now,
-            claimed_by=claimer,
-        )
-        .returning(
-            col(Delivery.id),
-            col(Delivery.kind),
-            col(Delivery.article_id),
-            col(Delivery.broadcast_id),
-            col(Delivery.chat_id),
-            col(Delivery.attempts),
-        )
-    )
-    rows = [
-        ClaimedDelivery(
-            id=row_id,
-            kind=DeliveryKind(kind),
-            item_id=article_id if article_id is not None else broadcast_id,
-            chat_id=chat_id,
-            attempts=attempts,
-        )
-        for row_id, kind, article_id, broadcast_id, chat_id, attempts in claimed.all()
-    ]
-    if not rows:
+    if limit <= 0:
         return []
-    chat_ids = {row.chat_id for row in rows}
-    # Looked up by primary key only: a condition on `active` could steer the planner to the
-    # (active, kind) index and a scan of every subscriber.
-    found = await session.exec(
-        select(col(Chat.id), col(Chat.active)).where(col(Chat.id).in_(chat_ids))
+    connection = await session.connection()
+    statement = _CLAIM_SKIP_LOCKED if connection.dialect.name == "postgresql" else _CLAIM
+    claimed = await connection.execute(
+        statement, {"now": utcnow(), "how_many": limit, "claimer": claimer}
     )
-    active = {chat_id for chat_id, is_active in found.all() if is_active}
-    skipped = [row for row in rows if row.chat_id not in active]
-    if skipped:
-        await end_rows(
-            session,
-            rows=[EndedRow(row.id, DeliveryStatus.CANCELLED, CHAT_INACTIVE) for row in skipped],
-        )
-    rows = [row for row in rows if row.chat_id in active]
+    rows: list[ClaimedDelivery] = []
+    skipped: list[EndedRow] = []
+    for row_id, kind, article_id, broadcast_id, chat_id, attempts, active in claimed.all():
+        if not active:
+            skipped.append(EndedRow(row_id, DeliveryStatus.CANCELLED, CHAT_INACTIVE))
+            continue
+        item_id = article_id if article_id is not None else broadcast_id
+        rows.append(ClaimedDelivery(row_id, kind, item_id, chat_id, attempts))
+    await end_rows(session, rows=skipped)
     rows.sort(key=lambda row: row.id)
     return rows
 
 
-def _table() -> sa.Table:
-    table: sa.Table = Delivery.__table__  # type: ignore[attr-defined]
-    return table
-
-
 async def mark_sent(session: AsyncSession, *, rows: Sequence[SentRow]) -> None:
-    """Record sends Telegram accepted, with the message id each got (one executemany)."""
+    """Record sends Telegram accepted, with the message id each got (one statement)."""
     if not rows:
         return
-    table, now = _table(), utcnow()
-    statement = (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("row_id"), table.c.status == DeliveryStatus.SENDING)
-        .values(
-            status=DeliveryStatus.SENT,
-            message_id=sa.bindparam("sent_message_id"),
-            sent_at=now,
-            updated_at=now,
-            failure=None,
-            not_before=None,
-        )
-    )
+    now = utcnow()
     connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(
+            _MARK_SENT_ARRAYS,
+            {
+                "row_ids": [row.delivery_id for row in rows],
+                "message_ids": [row.message_id for row in rows],
+                "now": now,
+            },
+        )
+        return
     await connection.execute(
-        statement,
-        [{"row_id": row.delivery_id, "sent_message_id": row.message_id} for row in rows],
+        _MARK_SENT_ROWS,
+        [
+            {"row_id": row.delivery_id, "sent_message_id": row.message_id, "now": now}
+            for row in rows
+        ],
     )
 
 
@@ -310,26 +379,17 @@ async def end_rows(session: AsyncSession, *, rows: Sequence[EndedRow]) -> None:
     """Record rows that end failed or cancelled, each with its reason."""
     if not rows:
         return
-    table = _table()
-    statement = (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("row_id"))
-        .values(
-            status=sa.bindparam("new_status"),
-            failure=sa.bindparam("reason"),
-            last_error=sa.bindparam("error"),
-            updated_at=utcnow(),
-        )
-    )
+    now = utcnow()
     connection = await session.connection()
     await connection.execute(
-        statement,
+        _END,
         [
             {
                 "row_id": row.delivery_id,
                 "new_status": row.status.value,
                 "reason": row.failure,
                 "error": _short(row.error),
+                "now": now,
             }
             for row in rows
         ],
@@ -340,27 +400,17 @@ async def retry_rows(session: AsyncSession, *, rows: Sequence[RetryRow]) -> None
     """Put rows back to pending, each due again at its `not_before`."""
     if not rows:
         return
-    table = _table()
-    statement = (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("row_id"), table.c.status == DeliveryStatus.SENDING)
-        .values(
-            status=DeliveryStatus.PENDING,
-            not_before=sa.bindparam("due"),
-            failure=sa.bindparam("reason"),
-            last_error=sa.bindparam("error"),
-            updated_at=utcnow(),
-        )
-    )
+    now = utcnow()
     connection = await session.connection()
     await connection.execute(
-        statement,
+        _RETRY,
         [
             {
                 "row_id": row.delivery_id,
                 "due": row.not_before,
                 "reason": row.failure,
                 "error": _short(row.error),
+                "now": now,
             }
             for row in rows
         ],

@@ -4,13 +4,18 @@ Both dialects spell the upsert the same way in SQLAlchemy but through their own 
 this module picks the one that matches the session's database.
 """
 
+from __future__ import annotations
+
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql
 
 Row = TypeVar("Row", bound=SQLModel)
 
@@ -34,6 +39,9 @@ async def upsert(
     if dialect == "sqlite":
         statement = sqlite.insert(model).values(dict(values))
     elif dialect == "postgresql":
+        # Imported here: the PostgreSQL dialect is slow to load; SQLite deployments never use it.
+        from sqlalchemy.dialects import postgresql  # noqa: PLC0415
+
         statement = postgresql.insert(model).values(dict(values))
     else:
         raise NotImplementedError(f"no upsert for the {dialect} dialect")

@@ -2,8 +2,10 @@
 
 One loop claims batches of the oldest due deliveries ('pending' -> 'sending'), starts one task
 per row (the SendLimiter inside python-telegram-bot paces the actual sends), and records the
-outcomes of finished tasks in short batched transactions. At most `MAX_UNRECORDED_SENDS` rows
-are claimed and not yet recorded at any time: that is the most a crash can make us send twice.
+outcomes of finished tasks; recording finished sends and claiming the next batch share one short
+transaction. At most a window of rows is claimed and not yet recorded at any time: about one
+second of sends at the rate the engine achieves, never fewer than `MIN_UNRECORDED_SENDS` and
+never more than `MAX_UNRECORDED_SENDS`, which is the most a crash can make us send twice.
 
 Errors, classified by `bot.telegram_errors`:
 - 429 that escaped the limiter: the row waits `retry_after` and is retried (never dropped);
@@ -18,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,17 +40,27 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-# Rows claimed but not yet recorded, at most: the duplicate bound after a crash.
-MAX_UNRECORDED_SENDS = 64
-# Rows claimed in one statement; a claim waits until this many slots are free.
-CLAIM_BATCH = 32
+# Rows claimed but not yet recorded, at most: the duplicate bound after a crash. Enough for
+# paid broadcasts (1000/s) while each send takes up to about half a second to be answered.
+MAX_UNRECORDED_SENDS = 512
+# The window never shrinks below this: at ordinary rates (25/s) the engine keeps no more, so
+# /cancel and a crash overshoot by a few seconds of sends at most.
+MIN_UNRECORDED_SENDS = 64
+# The window holds the sends recorded in the last this many seconds. It only grows while sends
+# take less than this from claim to record, which they do unless Telegram itself is that slow;
+# a rate the limiter paces then keeps it at this much of its own pace.
+WINDOW_SECONDS = 1.0
+# How often the window is sized again.
+RESIZE_EVERY_SECONDS = 0.25
+# A claim waits until this share of the window is free, so one statement claims many rows.
+CLAIM_SHARE = 4
 # Sends of one row in all (every claim counts) before a network failure is final.
 MAX_ATTEMPTS = 5
 BACKOFF_FIRST_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 60.0
 # With nothing to do the engine still looks for rows whose retry time has come.
 IDLE_POLL_SECONDS = 1.0
-# Finished sends are gathered this long so one transaction records many.
+# Finished sends are gathered this long, when no claim is due, so one transaction records many.
 RECORD_GATHER_SECONDS = 0.05
 # On stop, sends already under way get this long to finish and be recorded.
 STOP_GRACE_SECONDS = 2.0
@@ -102,17 +116,24 @@ class DeliveryEngine:
         db: Database,
         *,
         max_unrecorded: int = MAX_UNRECORDED_SENDS,
-        claim_batch: int = CLAIM_BATCH,
+        min_unrecorded: int = MIN_UNRECORDED_SENDS,
     ) -> None:
         self._db = db
         self._max_unrecorded = max_unrecorded
-        self._claim_batch = min(claim_batch, max_unrecorded)
+        self._min_unrecorded = min(min_unrecorded, max_unrecorded)
+        self._window = self._min_unrecorded
         self._senders: dict[DeliveryKind, ItemSender] = {}
         self._bot: Bot | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()
         self._outcomes: list[_Outcome] = []
         self._unrecorded = 0
+        # Whether the last claim got every row it asked for (more may be due at once).
+        self._more_due = False
+        self._started_at = 0.0
+        self._resized_at = 0.0
+        # (when, how many) per recording transaction, over the last WINDOW_SECONDS.
+        self._recent: deque[tuple[float, int]] = deque()
         self._changed = asyncio.Event()
         self._stopping = False
         self.sent_total = 0
@@ -128,6 +149,11 @@ class DeliveryEngine:
     @property
     def running(self) -> bool:
         return self._loop_task is not None and not self._loop_task.done()
+
+    @property
+    def window(self) -> int:
+        """How many rows may be claimed and unrecorded now (the in-flight bound)."""
+        return self._window
 
     def wake(self) -> None:
         """Look for new rows now (call after queuing), instead of at the next idle poll."""
@@ -150,6 +176,9 @@ class DeliveryEngine:
             )
         self._bot = bot
         self._stopping = False
+        self._window = self._min_unrecorded
+        self._started_at = self._resized_at = asyncio.get_running_loop().time()
+        self._recent.clear()
         self._loop_task = asyncio.create_task(self._run(), name="delivery-engine")
 
     async def stop(self) -> None:
@@ -170,42 +199,68 @@ class DeliveryEngine:
         self._loop_task = None
         # Rows of cancelled sends stay 'sending' and go back to pending at the next start.
         with contextlib.suppress(Exception):
-            await self._record()
+            await self._record_and_claim()
 
     async def _run(self) -> None:
         while not self._stopping:
             self._changed.clear()
             try:
-                await self._record()
-                claimed = await self._claim()
+                await self._record_and_claim()
             except Exception:
                 # The database may be busy or briefly gone: the rows wait, the engine goes on.
                 log.exception("delivery engine: recording or claiming failed; retrying")
-                claimed = 0
+                self._more_due = False
                 await asyncio.sleep(IDLE_POLL_SECONDS)
-            if claimed == self._claim_batch and self._free() >= self._claim_batch:
+            if self._more_due and self._claim_size():
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), IDLE_POLL_SECONDS)
-            if self._outcomes:
+            if self._outcomes and not self._claim_size():
                 await asyncio.sleep(RECORD_GATHER_SECONDS)
 
-    def _free(self) -> int:
-        return self._max_unrecorded - self._unrecorded
-
-    async def _claim(self) -> int:
-        if self._free() < self._claim_batch or not self.may_claim():
+    def _claim_size(self) -> int:
+        """How many rows to claim now: the window's free room once finished sends are
+        recorded, when that is a worthwhile batch; otherwise none."""
+        if self._stopping or not self.may_claim():
             return 0
+        room = self._window - (self._unrecorded - len(self._outcomes))
+        return room if room >= max(1, self._window // CLAIM_SHARE) else 0
+
+    def _resize(self) -> None:
+        """Size the window to the sends recorded in the last WINDOW_SECONDS."""
+        now = asyncio.get_running_loop().time()
+        if now - self._resized_at < RESIZE_EVERY_SECONDS:
+            return
+        self._resized_at = now
+        while self._recent and self._recent[0][0] < now - WINDOW_SECONDS:
+            self._recent.popleft()
+        # In the engine's first second, the rate so far stands for the whole second.
+        span = min(WINDOW_SECONDS, now - self._started_at)
+        wanted = math.ceil(sum(count for _, count in self._recent) * WINDOW_SECONDS / span)
+        self._window = min(self._max_unrecorded, max(self._min_unrecorded, wanted))
+
+    async def _record_and_claim(self) -> None:
+        """Record every finished send and claim the next batch, in one transaction."""
+        self._resize()
+        outcomes = list(self._outcomes)
+        wanted = self._claim_size()
+        if not outcomes and not wanted:
+            return
         async with self._db.transaction() as session:
-            rows = await deliveries.claim_due(
-                session, limit=self._claim_batch, claimer=self.claimer
-            )
-        self._unrecorded += len(rows)
+            sent = await self._record(session, outcomes)
+            rows = await deliveries.claim_due(session, limit=wanted, claimer=self.claimer)
+        del self._outcomes[: len(outcomes)]
+        self._unrecorded += len(rows) - len(outcomes)
+        if outcomes:
+            self._recent.append((asyncio.get_running_loop().time(), len(outcomes)))
+        self.sent_total += sent
+        if wanted:
+            self._more_due = len(rows) == wanted
+        # Sends start only now that their claim is committed.
         for row in rows:
             task = asyncio.create_task(self._deliver(row))
             self._sends.add(task)
             task.add_done_callback(self._sends.discard)
-        return len(rows)
 
     async def _deliver(self, row: ClaimedDelivery) -> None:
         outcome: _Outcome
@@ -258,60 +313,62 @@ class DeliveryEngine:
         log.warning("delivery %s to chat %s failed: %s", row.id, row.chat_id, text)
         return _Ended(row, failure, text)
 
-    async def _record(self) -> None:
-        """Write every finished send's outcome in one transaction."""
-        if not self._outcomes:
-            return
-        outcomes = list(self._outcomes)
+    async def _record(self, session: AsyncSession, outcomes: list[_Outcome]) -> int:
+        """Write the outcomes of finished sends; how many were sent."""
+        if not outcomes:
+            return 0
         now = utcnow()
-        async with self._db.transaction() as session:
-            sent = [o for o in outcomes if isinstance(o, _Sent)]
-            await deliveries.mark_sent(
-                session, rows=[SentRow(o.row.id, o.message_id) for o in sent]
-            )
-            for sent_one in sent:
-                await self._after_sent(session, sent_one)
-            ended = [o for o in outcomes if isinstance(o, _Ended)]
-            await deliveries.end_rows(
-                session,
-                rows=[
-                    EndedRow(o.row.id, DeliveryStatus.FAILED, o.failure, o.error) for o in ended
-                ],
-            )
-            for end in ended:
-                if end.stop is not None:
-                    await chats.mark_chat_stopped(
-                        session, chat_id=end.row.chat_id, reason=end.stop
-                    )
-            retries = [
-                RetryRow(o.row.id, now + timedelta(seconds=o.after_seconds), o.failure, o.error)
-                for o in outcomes
-                if isinstance(o, _Retry)
-            ]
-            for outcome in outcomes:
-                if isinstance(outcome, _Migrated):
-                    # Moves this row (and the chat's others) to the new id; it is then due again.
-                    await chats.migrate_chat(
-                        session, old_id=outcome.row.chat_id, new_id=outcome.new_chat_id
-                    )
-                    retries.append(RetryRow(outcome.row.id, now, Failure.MIGRATED))
-            await deliveries.retry_rows(session, rows=retries)
-        del self._outcomes[: len(outcomes)]
-        self._unrecorded -= len(outcomes)
-        self.sent_total += len(sent)
+        sent = [o for o in outcomes if isinstance(o, _Sent)]
+        await deliveries.mark_sent(session, rows=[SentRow(o.row.id, o.message_id) for o in sent])
+        await self._after_sent(session, sent)
+        ended = [o for o in outcomes if isinstance(o, _Ended)]
+        await deliveries.end_rows(
+            session,
+            rows=[EndedRow(o.row.id, DeliveryStatus.FAILED, o.failure, o.error) for o in ended],
+        )
+        for end in ended:
+            if end.stop is not None:
+                await chats.mark_chat_stopped(session, chat_id=end.row.chat_id, reason=end.stop)
+        retries = [
+            RetryRow(o.row.id, now + timedelta(seconds=o.after_seconds), o.failure, o.error)
+            for o in outcomes
+            if isinstance(o, _Retry)
+        ]
+        for outcome in outcomes:
+            if isinstance(outcome, _Migrated):
+                # Moves this row (and the chat's others) to the new id; it is then due again.
+                await chats.migrate_chat(
+                    session, old_id=outcome.row.chat_id, new_id=outcome.new_chat_id
+                )
+                retries.append(RetryRow(outcome.row.id, now, Failure.MIGRATED))
+        await deliveries.retry_rows(session, rows=retries)
+        return len(sent)
 
-    async def _after_sent(self, session: AsyncSession, outcome: _Sent) -> None:
-        sender = self._senders.get(outcome.row.kind)
-        if sender is None:
+    async def _after_sent(self, session: AsyncSession, sent: list[_Sent]) -> None:
+        """Run the senders' follow-ups; a failing one must not undo the record of any send."""
+        if not sent:
             return
         try:
-            # A savepoint: a failing follow-up must not undo the record of the send itself.
+            # One savepoint for the batch: a savepoint per row would cost more than the rows.
             async with session.begin_nested():
-                await sender.after_sent(
-                    session,
-                    chat_id=outcome.row.chat_id,
-                    item_id=outcome.row.item_id,
-                    message_id=outcome.message_id,
-                )
+                for outcome in sent:
+                    await self._follow_up(session, outcome)
+            return
         except Exception:
-            log.exception("recording what delivery %s created failed", outcome.row.id)
+            log.warning("a follow-up of a sent delivery failed: redoing them one by one")
+        for outcome in sent:
+            try:
+                async with session.begin_nested():
+                    await self._follow_up(session, outcome)
+            except Exception:
+                log.exception("recording what delivery %s created failed", outcome.row.id)
+
+    async def _follow_up(self, session: AsyncSession, outcome: _Sent) -> None:
+        sender = self._senders.get(outcome.row.kind)
+        if sender is not None:
+            await sender.after_sent(
+                session,
+                chat_id=outcome.row.chat_id,
+                item_id=outcome.row.item_id,
+                message_id=outcome.message_id,
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,11 +11,12 @@ import pytest
 from delivery_world import copies_per_chat, received, rows_left, subscribe_group, subscribe_readers
 from harness import BOT_TOKEN, wait_until
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.delivery.broadcast_sender import BroadcastSender
-from bot.delivery.engine import MAX_UNRECORDED_SENDS, DeliveryEngine
+from bot.delivery.engine import MAX_UNRECORDED_SENDS, MIN_UNRECORDED_SENDS, DeliveryEngine
 from bot.ratelimit import SendLimiter, SendRates
 from emulator.limits import RateLimits
 from emulator.simulation import Emulator
@@ -187,3 +189,89 @@ async def test_paid_broadcast_flag_is_sent_when_enabled(
             str(r.params.get("allow_paid_broadcast")) for r in emulator.requests("sendMessage")
         }
         assert flags == {"True"}
+
+
+@pytest.fixture(name="paced_world")
+async def paced_world_fixture(emulator: Emulator, tmp_path: Path) -> AsyncIterator[EngineWorld]:
+    """An engine the limiter paces at 40 sends a second, near an ordinary bot's 25."""
+    emulator.limits = RateLimits(bot_per_second=200)
+    async for world in _world(emulator, tmp_path, SendRates(per_second=40)):
+        yield world
+
+
+async def _rows_sending(db: Database) -> int:
+    async with db.transaction() as session:
+        statement = select(col(Delivery.id)).where(col(Delivery.status) == DeliveryStatus.SENDING)
+        return len((await session.exec(statement)).all())
+
+
+async def test_a_paced_fanout_keeps_the_smallest_window_in_flight(
+    paced_world: EngineWorld,
+) -> None:
+    """At an ordinary pace, however large the audience, at most MIN_UNRECORDED_SENDS rows are
+    claimed and unrecorded at once: the most /cancel lets through and a crash sends twice."""
+    world = paced_world
+    readers = await subscribe_readers(world.emulator, world.db, 200)
+    await world.engine.start(world.bot)
+    await _broadcast(world, "Low tide at 6:40")
+    in_flight: list[int] = []
+    deadline = asyncio.get_running_loop().time() + 60
+    while await rows_left(world.db):
+        assert asyncio.get_running_loop().time() < deadline, "the fan-out did not finish"
+        in_flight.append(await _rows_sending(world.db))
+        await asyncio.sleep(0.05)
+    assert copies_per_chat(world.emulator, readers, "Low tide at 6:40") == {1: 200}
+    assert 0 < max(in_flight) <= MIN_UNRECORDED_SENDS
+    assert world.engine.window == MIN_UNRECORDED_SENDS
+
+
+class _FollowUpFailsForOneChat(BroadcastSender):
+    """A broadcast sender whose follow-up renames each chat, and fails for one of them."""
+
+    def __init__(self, db: Database, *, failing_chat_id: int) -> None:
+        super().__init__(db)
+        self.failing_chat_id = failing_chat_id
+
+    async def after_sent(
+        self, session: AsyncSession, *, chat_id: int, item_id: int, message_id: int
+    ) -> None:
+        del item_id, message_id
+        await chats.upsert_chat(
+            session, chat_id=chat_id, kind=ChatKind.PRIVATE, title="Followed up"
+        )
+        if chat_id == self.failing_chat_id:
+            raise RuntimeError("follow-up failed")
+
+
+async def test_a_failing_follow_up_undoes_neither_its_send_nor_the_others(
+    engine_world: EngineWorld,
+) -> None:
+    """When one sent delivery's follow-up fails, every delivery is still recorded sent, and
+    the follow-ups of the others are kept; only the failing one is undone."""
+    world = engine_world
+    readers = await subscribe_readers(world.emulator, world.db, 20)
+    failing = readers[7]
+    world.engine.register(
+        DeliveryKind.BROADCAST, _FollowUpFailsForOneChat(world.db, failing_chat_id=failing.id)
+    )
+    await world.engine.start(world.bot)
+    broadcast_id = await _broadcast(world, "Ferry times changed")
+    await _all_done(world)
+    assert copies_per_chat(world.emulator, readers, "Ferry times changed") == {1: 20}
+    async with world.db.transaction() as session:
+        statuses = (
+            await session.exec(
+                select(col(Delivery.status)).where(col(Delivery.broadcast_id) == broadcast_id)
+            )
+        ).all()
+        titles = {
+            chat.id: chat.title
+            for chat in await session.exec(
+                select(Chat).where(col(Chat.id).in_([reader.id for reader in readers]))
+            )
+        }
+    assert statuses == [DeliveryStatus.SENT] * 20
+    assert titles == {
+        reader.id: (reader.first_name if reader is failing else "Followed up")
+        for reader in readers
+    }

@@ -151,6 +151,32 @@ async def test_outcomes_and_restart_release(db: Database) -> None:
     assert sum(counts.values()) == 5
 
 
+async def test_a_batch_of_sends_keeps_each_message_id(db: Database) -> None:
+    """Recording many sends at once gives each row its own message id, and leaves alone a row
+    that is not in flight (a pending one is never marked sent)."""
+    await _subscribers(db)
+    article_id = await _article(db)
+    async with db.transaction() as session:
+        await deliveries.queue_article(session, article_id=article_id)
+        claimed = await deliveries.claim_due(session, limit=4)
+    pending = next(row for row in await _rows(db) if row.status is DeliveryStatus.PENDING)
+    assert pending.id is not None
+    sent = {row.id: 7000 + n for n, row in enumerate(claimed)}
+    async with db.transaction() as session:
+        await deliveries.mark_sent(
+            session,
+            rows=[
+                *(deliveries.SentRow(row_id, message_id) for row_id, message_id in sent.items()),
+                deliveries.SentRow(pending.id, 9999),
+            ],
+        )
+    rows = {row.id: row for row in await _rows(db)}
+    assert {row_id: rows[row_id].message_id for row_id in sent} == sent
+    assert {rows[row_id].status for row_id in sent} == {DeliveryStatus.SENT}
+    assert all(rows[row_id].sent_at is not None for row_id in sent)
+    assert (rows[pending.id].status, rows[pending.id].message_id) == (DeliveryStatus.PENDING, None)
+
+
 async def test_cancel_broadcast_keeps_sent_rows(db: Database) -> None:
     """Cancelling a broadcast cancels its pending rows and leaves sent ones as they were."""
     await _subscribers(db)
