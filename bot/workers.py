@@ -1,15 +1,31 @@
-"""Several bot processes on one database: who is alive, who leads, and each one's share.
+"""Several bot processes on one database: who is alive, who leads, and how they keep the limits.
 
 Every process (worker) takes webhook updates, stores votes and sends deliveries. Through the
 database each one:
-- keeps a heartbeat (a ``worker:<id>`` lease), so all know how many are alive, and takes
-  ``1/N`` of the bot-wide send rate (the SendLimiter's share);
+- keeps a heartbeat (a ``worker:<id>`` lease), so all know who is alive;
+- keeps Telegram's limits together with the others: alone, its SendLimiter takes turns in
+  memory; while any other heartbeat is live, every turn comes from the database
+  (``bot.shared_pace``);
 - competes for the ``leader`` lease. Only the leader runs the jobs that must run once: live
   totals (poll edits), the poll closer, the scheduler, the broadcast monitor, feeds. On
   SQLite, whose single writer gains nothing from parallel claims, only the leader claims
   deliveries; on PostgreSQL every worker claims (FOR UPDATE SKIP LOCKED);
 - as leader, watches the per-poll change counters (``storage.poll_changes``) and reloads the
   counts of polls whose votes other workers stored, so every copy converges on the stored totals.
+
+The invariant: while a worker takes its turns in memory, no other worker sends anything
+rate-limited. It holds because
+- a worker joins (at start, and again whenever its heartbeat may have looked dead) by bumping
+  the join serial in the same transaction as its heartbeat, and sends nothing limited until
+  every other live worker has acknowledged that serial;
+- a worker acknowledges a serial only in a beat that read the serial first and the live
+  heartbeats second (so it saw everyone who joined up to it) and, having seen anyone else
+  alive, switched to the database before writing the acknowledgement. It goes back to memory
+  only in a beat that saw no other live heartbeat; switching either way it hands its recent
+  turns over (memory to database, or database to memory);
+- a worker whose heartbeat was not renewed for `STEP_DOWN_AFTER` stops sending limited calls,
+  well before the others count it dead after `LEASE_SECONDS`, and a stopping worker stops
+  before it gives its heartbeat back.
 
 A leader that cannot renew its lease steps down before the lease expires, so two leaders never
 edit at once; a new leader resumes pending edits from ``poll_messages``.
@@ -31,7 +47,8 @@ from datetime import timedelta
 from bot.live_totals import LiveTotals
 from bot.poll_book import PollBook
 from bot.ratelimit import SendLimiter
-from storage import deliveries, leases, poll_changes, polls
+from bot.shared_pace import SharedPace
+from storage import deliveries, leases, poll_changes, polls, send_budget
 from storage.engine import Database
 
 log = logging.getLogger(__name__)
@@ -44,6 +61,8 @@ STEP_DOWN_AFTER = LEASE_SECONDS * 0.6
 WATCH_EVERY = 0.25  # seconds between the leader's looks at the poll change counters
 # How often the leader looks for deliveries left 'sending' by workers that died.
 SWEEP_CLAIMS_EVERY = LEASE_SECONDS
+# Chats whose turn is this long past carry no limit any more (a group's minute has passed).
+FORGET_CHATS_AFTER = 60.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,17 @@ class Workers:
         self._task: asyncio.Task[None] | None = None
         self._renewed_at = -1e9
         self._beat_at = -1e9
+        # When the last beat that went through started: the heartbeat is good from then on.
+        self._beat_went_at = -1e9
+        self._join_serial = 0  # this worker's latest join (storage.leases.join)
+        self._acknowledged = 0  # the newest join this worker has acknowledged
+        # Every other live worker has acknowledged this one's join: limited calls may go.
+        self.may_send = False
+        self._pace = SharedPace(
+            db,
+            per_second=limiter.rates.per_second,
+            paid_per_second=limiter.rates.paid_per_second,
+        )
         self._seen: dict[int, int] | None = None
         self._swept_at = time.monotonic()
         self.is_leader = False
@@ -101,7 +131,8 @@ class Workers:
         return self.is_leader or self._db.engine.dialect.name == "postgresql"
 
     async def start(self) -> None:
-        """Beat once and try to lead at once (a lone process leads from its first moment)."""
+        """Join and try to lead at once (a lone process leads and sends from its first moment)."""
+        self._limiter.close()
         await self._beat()
         self._task = asyncio.create_task(self._run(), name="workers")
 
@@ -112,6 +143,9 @@ class Workers:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        # Others may go back to memory once the heartbeat is gone: nothing limited after it.
+        self._limiter.close()
+        self.may_send = False
         await self._step_down()
         with contextlib.suppress(Exception):
             async with self._db.transaction() as session:
@@ -124,7 +158,8 @@ class Workers:
         while True:
             await asyncio.sleep(WATCH_EVERY)
             try:
-                if time.monotonic() - self._beat_at >= BEAT_EVERY:
+                # While joining, look for the others' acknowledgements at every watch.
+                if not self.may_send or time.monotonic() - self._beat_at >= BEAT_EVERY:
                     await self._beat()
                 if self.is_leader:
                     await self._watch_polls()
@@ -137,20 +172,48 @@ class Workers:
                 await self._step_down()
 
     async def _beat(self) -> None:
-        self._beat_at = time.monotonic()
+        started = self._beat_at = time.monotonic()
         ttl = timedelta(seconds=LEASE_SECONDS)
+        # Others may have counted us dead since the last beat that went through: join again.
+        joining = started - self._beat_went_at > STEP_DOWN_AFTER
         async with self._db.transaction() as session:
-            await leases.beat(session, worker=self.worker_id, ttl=ttl)
+            # A write first: on SQLite the transaction then holds the writer lock throughout.
+            if joining:
+                self._join_serial = serial = await leases.join(
+                    session, worker=self.worker_id, ttl=ttl
+                )
+            else:
+                await leases.beat(
+                    session, worker=self.worker_id, ttl=ttl, acknowledged=self._acknowledged
+                )
+                serial = await leases.joins(session)
             leading = await leases.take(session, name=LEADER, holder=self.worker_id, ttl=ttl)
             await leases.sweep_workers(session)
-            live = await leases.live_workers(session)
+            # After the serial: everyone who joined up to it is in here, unless already gone.
+            acknowledged = await leases.acknowledgements(session)
+            others = {
+                worker: ack for worker, ack in acknowledged.items() if worker != self.worker_id
+            }
+            if others and not self._limiter.shared:
+                await self._limiter.share(session, self._pace)
+                log.info("workers: %s others alive; sending by the shared limits", len(others))
+            elif not others and self._limiter.shared:
+                await self._limiter.go_alone(session)
+                log.info("workers: alone; sending by this process's own limits")
+            if serial > self._acknowledged and not joining:
+                await leases.beat(session, worker=self.worker_id, ttl=ttl, acknowledged=serial)
+        self._acknowledged = serial
+        self._beat_went_at = started
         if leading:
             self._renewed_at = time.monotonic()
-        count = max(1, len(live))
-        if count != self.live_count:
-            log.info("workers: %s live; this one sends at 1/%s of the bot's rate", count, count)
-        self.live_count = count
-        self._limiter.set_share(1.0 / count)
+        self.live_count = 1 + len(others)
+        # Once every other worker saw this one join, nobody sends alone behind its back.
+        if all(ack >= self._join_serial for ack in others.values()):
+            self.may_send = True
+            self._limiter.open_until(started + STEP_DOWN_AFTER)
+        else:
+            self.may_send = False
+            self._limiter.close()
         if leading and not self.is_leader:
             await self._step_up()
         elif not leading and self.is_leader:
@@ -188,13 +251,15 @@ class Workers:
 
     async def _release_dead_claims(self) -> None:
         """Deliveries a dead worker left 'sending' go back to pending once its heartbeat
-        expired (a worker starting while it still seemed alive had to leave them)."""
+        expired (a worker starting while it still seemed alive had to leave them); chats
+        whose shared turns are long past are forgotten."""
         self._swept_at = time.monotonic()
         async with self._db.transaction() as session:
             # Our own claims are in flight here, however late our heartbeat is.
             released = await deliveries.release_in_flight(
                 session, keep_live_claims=True, except_claimer=self.worker_id
             )
+            await send_budget.forget_chats(session, idle_for=FORGET_CHATS_AFTER)
         if released:
             log.warning("workers: %s deliveries of a dead worker will be sent again", released)
 

@@ -6,6 +6,11 @@ CONFLICT DO UPDATE ... WHERE, so two processes racing for it cannot both win. A 
 heartbeat is a lease named ``worker:<id>`` that only it ever takes: the live workers are the
 unexpired heartbeats.
 
+A worker joining the others bumps the one ``worker_joins`` serial in the same transaction as its
+first heartbeat; each heartbeat records the newest serial its worker has acknowledged. The
+serial's row lock orders the joins: whoever reads a serial afterwards also sees the heartbeats
+of every worker that joined up to it.
+
 Every function takes the caller's session and never commits.
 """
 
@@ -18,16 +23,23 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Lease
+from storage.models import Lease, WorkerJoins
 from storage.types import utcnow
 
 WORKER_PREFIX = "worker:"
 
 
-async def take(session: AsyncSession, *, name: str, holder: str, ttl: timedelta) -> bool:
+async def take(
+    session: AsyncSession, *, name: str, holder: str, ttl: timedelta, acknowledged: int = 0
+) -> bool:
     """Take or renew the lease `name` for `ttl`; False while another holder's is unexpired."""
     now = utcnow()
-    values = {"name": name, "holder": holder, "expires_at": now + ttl}
+    values = {
+        "name": name,
+        "holder": holder,
+        "expires_at": now + ttl,
+        "acknowledged": acknowledged,
+    }
     statement: sqlite.Insert | postgresql.Insert
     if session.get_bind().dialect.name == "postgresql":
         statement = postgresql.insert(Lease).values(values)
@@ -36,7 +48,11 @@ async def take(session: AsyncSession, *, name: str, holder: str, ttl: timedelta)
     new = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=["name"],
-        set_={"holder": new.holder, "expires_at": new.expires_at},
+        set_={
+            "holder": new.holder,
+            "expires_at": new.expires_at,
+            "acknowledged": new.acknowledged,
+        },
         where=sa.or_(col(Lease.holder) == holder, col(Lease.expires_at) <= now),
     )
     result = await session.exec(statement.returning(col(Lease.holder)))
@@ -59,9 +75,44 @@ async def holder_of(session: AsyncSession, *, name: str) -> str | None:
     return (await session.exec(statement)).first()
 
 
-async def beat(session: AsyncSession, *, worker: str, ttl: timedelta) -> None:
-    """Renew this worker's heartbeat."""
-    await take(session, name=WORKER_PREFIX + worker, holder=worker, ttl=ttl)
+async def beat(
+    session: AsyncSession, *, worker: str, ttl: timedelta, acknowledged: int = 0
+) -> None:
+    """Renew this worker's heartbeat, recording the newest join serial it has acknowledged."""
+    await take(
+        session, name=WORKER_PREFIX + worker, holder=worker, ttl=ttl, acknowledged=acknowledged
+    )
+
+
+async def join(session: AsyncSession, *, worker: str, ttl: timedelta) -> int:
+    """Count this worker in: bump the join serial and renew its heartbeat with that serial
+    acknowledged (its own join). Returns the serial."""
+    statement: sqlite.Insert | postgresql.Insert
+    if session.get_bind().dialect.name == "postgresql":
+        statement = postgresql.insert(WorkerJoins).values(id=1, serial=1)
+    else:
+        statement = sqlite.insert(WorkerJoins).values(id=1, serial=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=["id"], set_={"serial": col(WorkerJoins.serial) + 1}
+    )
+    result = await session.exec(statement.returning(col(WorkerJoins.serial)))
+    serial = int(result.scalar_one())
+    await beat(session, worker=worker, ttl=ttl, acknowledged=serial)
+    return serial
+
+
+async def joins(session: AsyncSession) -> int:
+    """The newest join serial (0 before any worker joined)."""
+    serial = (await session.exec(select(col(WorkerJoins.serial)))).first()
+    return serial or 0
+
+
+async def acknowledgements(session: AsyncSession) -> dict[str, int]:
+    """Each live worker and the newest join serial it has acknowledged."""
+    statement = select(col(Lease.holder), col(Lease.acknowledged)).where(
+        col(Lease.name).startswith(WORKER_PREFIX), col(Lease.expires_at) > utcnow()
+    )
+    return dict((await session.exec(statement)).all())
 
 
 async def sweep_workers(session: AsyncSession) -> None:

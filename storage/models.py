@@ -405,6 +405,38 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=64)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+    # A heartbeat's newest join (``WorkerJoins.serial``) its worker has acknowledged.
+    acknowledged: int = 0
+
+
+class WorkerJoins(SQLModel, table=True):
+    """How many times a worker has joined the others (one row): a joining worker bumps it and
+    sends nothing rate-limited until every other live worker has acknowledged its serial."""
+
+    __tablename__ = "worker_joins"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    serial: int = 0
+
+
+class SendLane(SQLModel, table=True):
+    """A bot-wide send rate shared by the workers ('bot' or 'paid'): the first instant, in
+    seconds of the database's clock, that no worker has reserved yet."""
+
+    __tablename__ = "send_lanes"
+
+    lane: str = Field(primary_key=True, max_length=16)
+    next_free: float = Field(sa_type=sa.Double)
+
+
+class ChatPace(SQLModel, table=True):
+    """When a chat may next get a message from any worker, in seconds of the database's clock
+    (the chat id as text: a channel may be addressed by its @username)."""
+
+    __tablename__ = "chat_pace"
+
+    chat: str = Field(primary_key=True, max_length=64)
+    next_free: float = Field(sa_type=sa.Double)
 
 
 class PollChange(SQLModel, table=True):

@@ -79,7 +79,9 @@ async def test_sigkill_mid_vote_storm_keeps_every_acknowledged_vote(
     voters = [emulator.create_user(f"Voter {n}") for n in range(VOTERS)]
     env = _env(emulator, database_url)
 
-    async def tap(voter: SimUser) -> CallbackAnswer | None:
+    async def tap(voter: SimUser, turn: int) -> CallbackAnswer | None:
+        # Taps arrive over about two seconds, so the kill finds some stored and some not.
+        await asyncio.sleep(turn * 0.025)
         try:
             return await emulator.press_button(
                 voter, card, data=encode(VoteTap(poll_id, 0)), timeout=40
@@ -91,7 +93,7 @@ async def test_sigkill_mid_vote_storm_keeps_every_acknowledged_vote(
     taps: list[asyncio.Task[CallbackAnswer | None]] = []
     try:
         await emulator.wait_for(lambda: emulator.requests("getUpdates"), timeout=30)
-        taps = [asyncio.create_task(tap(voter)) for voter in voters]
+        taps = [asyncio.create_task(tap(voter, turn)) for turn, voter in enumerate(voters)]
         await emulator.wait_for(lambda: _answered(emulator) >= VOTERS // 4, timeout=30)
     finally:
         first.kill()

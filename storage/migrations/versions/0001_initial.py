@@ -322,7 +322,26 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("holder", sa.String(length=64), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_leases")),
+    )
+    op.create_table(
+        "worker_joins",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("serial", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_worker_joins")),
+    )
+    op.create_table(
+        "send_lanes",
+        sa.Column("lane", sa.String(length=16), nullable=False),
+        sa.Column("next_free", sa.Double(), nullable=False),
+        sa.PrimaryKeyConstraint("lane", name=op.f("pk_send_lanes")),
+    )
+    op.create_table(
+        "chat_pace",
+        sa.Column("chat", sa.String(length=64), nullable=False),
+        sa.Column("next_free", sa.Double(), nullable=False),
+        sa.PrimaryKeyConstraint("chat", name=op.f("pk_chat_pace")),
     )
     op.create_table(
         "poll_changes",
@@ -348,6 +367,9 @@ def downgrade() -> None:
     # Dropping a table drops its indexes too.
     op.drop_table("seen_updates")
     op.drop_table("poll_changes")
+    op.drop_table("chat_pace")
+    op.drop_table("send_lanes")
+    op.drop_table("worker_joins")
     op.drop_table("leases")
     op.drop_table("votes")
     op.drop_table("poll_options")
