@@ -88,12 +88,7 @@ class StormFigures:
 async def _post_cards(
     bot: Bot, db: Database, chats: list[SimChat], poll_id: int, article_id: int
 ) -> list[SimMessage]:
-    async with db.transaction() as session:
-        view = await polls.poll_view(session, poll_id=poll_id)
-        article = await session.get(Article, article_id)
-    assert view is not None
-    assert article is not None
-    content = render_card_for_poll_update(card_article(article), poll=view)
+    content = await _card(db, poll_id, article_id)
 
     async def post(chat: SimChat) -> SimMessage:
         sent = await bot.send_message(
@@ -130,7 +125,8 @@ def _chats(emulator: Emulator, readers: list[SimUser], count: int) -> list[SimCh
     return chats
 
 
-async def _expected(db: Database, poll_id: int, article_id: int) -> PollMessageContent:
+async def _card(db: Database, poll_id: int, article_id: int) -> PollMessageContent:
+    """The poll's card as the database's totals make it: what every copy should show."""
     async with db.transaction() as session:
         view = await polls.poll_view(session, poll_id=poll_id)
         article = await session.get(Article, article_id)
@@ -282,7 +278,7 @@ async def run_storm(
                 latencies, unanswered = await _latencies(tap, offered_rate, offered_seconds)
                 last_vote = time.perf_counter()
 
-                expected = await _expected(db, poll_id, article_id)
+                expected = await _card(db, poll_id, article_id)
                 converged: float | None = None
                 try:
                     await emulator.wait_for(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import ParseMode
 
 from bot.admins import ADMIN_ONLY, is_bot_admin
@@ -22,6 +22,21 @@ def _poll_id(args: list[str] | None) -> int | None:
     if not args or len(args) != 1 or not args[0].isdigit():
         return None
     return int(args[0])
+
+
+async def _asked_poll(
+    update: Update, context: BotContext, usage: str
+) -> tuple[Message, int] | None:
+    """The command's message and poll id; None once the admin check or the usage has answered."""
+    if (message := update.effective_message) is None:
+        return None
+    if not is_bot_admin(update, context):
+        await message.reply_text(ADMIN_ONLY)
+        return None
+    if (poll_id := _poll_id(context.args)) is None:
+        await message.reply_text(usage)
+        return None
+    return message, poll_id
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -53,14 +68,9 @@ def results_html(results: PollResults) -> str:
 
 async def close_poll(update: Update, context: BotContext) -> None:
     """/closepoll <id>: close the poll; every copy then shows the final results."""
-    if (message := update.effective_message) is None:
+    if (asked := await _asked_poll(update, context, CLOSE_USAGE)) is None:
         return
-    if not is_bot_admin(update, context):
-        await message.reply_text(ADMIN_ONLY)
-        return
-    if (poll_id := _poll_id(context.args)) is None:
-        await message.reply_text(CLOSE_USAGE)
-        return
+    message, poll_id = asked
     services = context.services
     closed = await services.polls.close(poll_id)
     async with services.db.transaction() as session:
@@ -78,14 +88,9 @@ async def close_poll(update: Update, context: BotContext) -> None:
 
 async def show_results(update: Update, context: BotContext) -> None:
     """/results <id>: counts, percentages and how many chats voted."""
-    if (message := update.effective_message) is None:
+    if (asked := await _asked_poll(update, context, RESULTS_USAGE)) is None:
         return
-    if not is_bot_admin(update, context):
-        await message.reply_text(ADMIN_ONLY)
-        return
-    if (poll_id := _poll_id(context.args)) is None:
-        await message.reply_text(RESULTS_USAGE)
-        return
+    message, poll_id = asked
     async with context.services.db.transaction() as session:
         results = await polls.poll_results(session, poll_id=poll_id)
     if results is None:

@@ -13,11 +13,11 @@ from harness import BOT_TOKEN, wait_until
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import ExtBot
-from telegram.request import HTTPXRequest
 
 from bot.delivery.broadcast_sender import BroadcastSender
 from bot.delivery.engine import MAX_UNRECORDED_SENDS, MIN_UNRECORDED_SENDS, DeliveryEngine
 from bot.ratelimit import SendLimiter, SendRates
+from bot.telegram_http import AiohttpRequest
 from emulator.limits import RateLimits
 from emulator.simulation import Emulator
 from storage import broadcasts, chats, deliveries
@@ -44,8 +44,8 @@ async def _world(
         BOT_TOKEN,
         base_url=emulator.base_url,
         rate_limiter=SendLimiter(rates),
-        # As in the application: more connections than sends in flight.
-        request=HTTPXRequest(connection_pool_size=2 * MAX_UNRECORDED_SENDS),
+        # The application's transport, with more connections than sends in flight.
+        request=AiohttpRequest(pool_size=2 * MAX_UNRECORDED_SENDS),
     )
     await bot.initialize()
     engine = DeliveryEngine(db)
