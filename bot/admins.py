@@ -1,17 +1,31 @@
-"""Who may do what: bot admins from ADMIN_IDS, and chat administrators as Telegram reports them."""
+"""Who may do what: bot admins from ADMIN_IDS, and chat administrators as Telegram reports them.
+
+Also where a bot admin's command is answered: always in their private chat with the bot, so a
+command sent in a group or channel never shows its answer (numbers, previews, ids) to readers.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-from telegram import Chat, ChatMember, Update
+from telegram import Bot, Chat, ChatMember, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
+from bot.command_input import echo
 from bot.context import BotContext
+from bot.telegram_errors import UNREACHABLE, classify
 
 log = logging.getLogger(__name__)
 
 ADMIN_ONLY = "This command is for admins."
+PRIVATE_ONLY = (
+    "Admin commands work in a private chat with me: open @{bot}, press Start, and send it there."
+)
+ANSWERED_HERE = (
+    "You sent {command} in {chat}. I answer admin commands here, where readers don't see them."
+)
 _CHAT_ADMIN_STATUSES = frozenset({ChatMember.ADMINISTRATOR, ChatMember.OWNER})
 
 
@@ -46,3 +60,67 @@ async def is_chat_admin(update: Update, context: BotContext) -> bool:
         log.warning("could not check admin rights in chat %s: %s", chat.id, error)
         return False
     return member.status in _CHAT_ADMIN_STATUSES
+
+
+@dataclass(frozen=True)
+class AdminChat:
+    """The bot admin's private chat, where every answer to their command goes."""
+
+    bot: Bot
+    chat_id: int
+
+    @property
+    def admin_id(self) -> int:
+        """The admin's user id: a private chat's id is its user's."""
+        return self.chat_id
+
+    async def say(
+        self,
+        text: str,
+        *,
+        parse_mode: ParseMode | None = None,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        disable_web_page_preview: bool | None = None,
+    ) -> Message:
+        return await self.bot.send_message(
+            self.chat_id,
+            text,
+            parse_mode=parse_mode,
+            reply_markup=reply_markup,
+            disable_web_page_preview=disable_web_page_preview,
+        )
+
+
+async def admin_chat(update: Update, context: BotContext) -> AdminChat | None:
+    """Where to answer a bot admin's command; None once a refusal has been sent instead.
+
+    Readers get ADMIN_ONLY. A command in a group or channel is answered in the admin's private
+    chat, after a note there saying why; when the bot may not write to them there (they never
+    pressed Start, or posted anonymously), the group gets PRIVATE_ONLY and nothing is done.
+    """
+    if (message := update.effective_message) is None:
+        return None
+    chat = message.chat
+    anonymous = message.sender_chat is not None or message.from_user is None
+    if chat.type != Chat.PRIVATE and anonymous:
+        # A channel post or an anonymous group admin: no user to check, none to write to.
+        log.info("admin command posted anonymously in chat %s: pointed to a private chat", chat.id)
+        await message.reply_text(PRIVATE_ONLY.format(bot=context.bot.username))
+        return None
+    if not is_bot_admin(update, context) or (user := update.effective_user) is None:
+        await message.reply_text(ADMIN_ONLY)
+        return None
+    if chat.type == Chat.PRIVATE:
+        return AdminChat(context.bot, chat.id)
+    command = (message.text or "/command").split(maxsplit=1)[0].partition("@")[0]
+    note = ANSWERED_HERE.format(command=echo(command, 40), chat=echo(chat.title or "a group", 60))
+    try:
+        # The note comes first: it is also what proves the bot may write to them there.
+        await context.bot.send_message(user.id, note)
+    except TelegramError as error:
+        if classify(error) not in UNREACHABLE:
+            raise
+        log.info("admin %s sent a command in chat %s but has no private chat", user.id, chat.id)
+        await message.reply_text(PRIVATE_ONLY.format(bot=context.bot.username))
+        return None
+    return AdminChat(context.bot, user.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import re
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.ext import (
@@ -21,7 +22,8 @@ from telegram.ext import (
 )
 
 from bot.article_sender import ArticleSender
-from bot.commands import publish_command_menus
+from bot.autocard_reads import LinkReads, ReadLimits
+from bot.commands import command_menus
 from bot.context import BotApplication, BotContext, BotServices
 from bot.delivery.broadcast_sender import BroadcastSender
 from bot.delivery.engine import DeliveryEngine
@@ -43,6 +45,7 @@ from bot.handlers import (
     votes,
 )
 from bot.live_totals import LiveTotals
+from bot.niceties import Niceties
 from bot.poll_book import PollBook
 from bot.poll_closer import PollCloser
 from bot.poll_content import PollContent
@@ -50,6 +53,7 @@ from bot.publishing import fetch_client
 from bot.ratelimit import SendLimiter, SendRates
 from bot.settings import Settings
 from bot.tap_limit import TapLimiter
+from bot.telegram_bot import NewsBot
 from bot.telegram_http import AiohttpRequest
 from bot.update_ledger import UpdateLedger, skip_repeats
 from bot.vote_writer import VoteWriter
@@ -83,7 +87,7 @@ async def log_update(update: Update, context: BotContext) -> None:
     del context
     chat = update.effective_chat
     user = update.effective_user
-    kind = next((name for name in _UPDATE_KINDS if getattr(update, name) is not None), "other")
+    kind = next((name for name in HANDLED_UPDATES if getattr(update, name) is not None), "other")
     log.info(
         "update %s: %s in chat %s from user %s",
         update.update_id,
@@ -93,25 +97,14 @@ async def log_update(update: Update, context: BotContext) -> None:
     )
 
 
-_UPDATE_KINDS = (
-    "message",
-    "edited_message",
-    "channel_post",
-    "callback_query",
-    "inline_query",
-    "chosen_inline_result",
-    "my_chat_member",
-    "chat_member",
-)
-
-
 async def on_startup(application: BotApplication) -> None:
     services = application.bot_data
     await migrate.prepare_schema(services.db)
-    await publish_command_menus(application.bot, services.settings.admin_ids)
+    # Menus are niceties: set in the background, retried there, never a reason not to start.
+    services.niceties.start(application.bot)
     await services.updates_seen.start()
     await services.votes.start()
-    services.http = fetch_client()
+    services.http = fetch_client(services.settings)
     services.feeds = FeedWatcher(
         settings=services.settings,
         db=services.db,
@@ -155,21 +148,45 @@ def _leader_jobs(application: BotApplication) -> list[LeaderJob]:
 
 async def on_shutdown(application: BotApplication) -> None:
     services = application.bot_data
-    # Stops the leader's jobs and hands the leases over; the stops below are then no-ops.
-    await services.workers.stop()
+    steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        # Stops the leader's jobs and hands the leases over; their stops below are then no-ops.
+        ("workers", services.workers.stop),
+        ("niceties", services.niceties.stop),
+    ]
     # A start that failed half-way may not have opened these; feeds stop before the engine.
     if hasattr(services, "feeds"):
-        await services.feeds.stop()
+        steps.append(("feeds", services.feeds.stop))
     if hasattr(services, "http"):
-        await services.http.aclose()
-    await services.scheduler.stop()
-    await services.broadcast_monitor.stop()
-    await services.delivery.stop()
-    await services.poll_closer.stop()
-    await services.live_totals.stop()
-    await services.votes.stop()
-    await services.updates_seen.stop()
-    await application.bot_data.db.dispose()
+        steps.append(("fetch client", services.http.aclose))
+    steps += [
+        ("scheduler", services.scheduler.stop),
+        ("broadcast monitor", services.broadcast_monitor.stop),
+        ("delivery", services.delivery.stop),
+        ("poll closer", services.poll_closer.stop),
+        ("live totals", services.live_totals.stop),
+        ("votes", services.votes.stop),
+        ("update ledger", services.updates_seen.stop),
+        ("database", services.db.dispose),
+    ]
+    # Every step runs even when one before it fails, so no session or connection is left open.
+    for name, stop in steps:
+        try:
+            await stop()
+        except Exception:
+            log.exception("shutdown: stopping the %s failed", name)
+
+
+# The update kinds the handlers below take, and so the only ones asked of Telegram (polling and
+# setWebhook): any other kind would be fetched only to be dropped. A test checks the list
+# against the handlers (tests/bot/test_bot_update_kinds.py).
+HANDLED_UPDATES = (
+    "message",
+    "channel_post",
+    "callback_query",
+    "inline_query",
+    "chosen_inline_result",
+    "my_chat_member",
+)
 
 
 def build_application(settings: Settings, db: Database) -> BotApplication:
@@ -177,20 +194,27 @@ def build_application(settings: Settings, db: Database) -> BotApplication:
     limiter = SendLimiter(SendRates(per_second=settings.send_rate_per_second))
     application: BotApplication = (
         ApplicationBuilder()
-        .token(settings.bot_token.get_secret_value())
-        .base_url(settings.telegram_base_url)
-        .base_file_url(settings.telegram_file_url)
+        .bot(
+            NewsBot(
+                settings.bot_token.get_secret_value(),
+                base_url=settings.telegram_base_url,
+                base_file_url=settings.telegram_file_url,
+                request=AiohttpRequest(pool_size=CONCURRENT_UPDATES * 2),
+                get_updates_request=AiohttpRequest(pool_size=2),
+                rate_limiter=limiter,
+            )
+        )
         .context_types(context_types)
         .concurrent_updates(CONCURRENT_UPDATES)
-        .request(AiohttpRequest(pool_size=CONCURRENT_UPDATES * 2))
-        .get_updates_request(AiohttpRequest(pool_size=2))
-        .rate_limiter(limiter)
+        # Background work has its own loops: no JobQueue, even where APScheduler is installed.
+        .job_queue(None)
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
         .build()
     )
     application.bot_data.settings = settings
     application.bot_data.db = db
+    application.bot_data.niceties = Niceties(command_menus(settings.admin_ids))
     application.bot_data.delivery = DeliveryEngine(db)
     application.bot_data.delivery.register(
         DeliveryKind.BROADCAST, BroadcastSender(db, paid=settings.allow_paid_broadcast)
@@ -206,6 +230,15 @@ def build_application(settings: Settings, db: Database) -> BotApplication:
         on_queued=application.bot_data.wake_delivery,
     )
     application.bot_data.polls = PollBook(db)
+    application.bot_data.link_reads = LinkReads(
+        ReadLimits(
+            per_reader=settings.autocard_reads_per_reader,
+            per_group=settings.autocard_reads_per_group,
+            window=settings.autocard_reads_window,
+            at_once=settings.autocard_reads_at_once,
+            retry_after=settings.autocard_retry_after,
+        )
+    )
     application.bot_data.updates_seen = UpdateLedger(db)
     application.bot_data.tap_limiter = TapLimiter(
         limit=settings.tap_limit, window=settings.tap_window
@@ -255,7 +288,10 @@ def build_application(settings: Settings, db: Database) -> BotApplication:
         CallbackQueryHandler(schedule.cancel_scheduled, pattern=schedule.is_queue_cancel),
         CommandHandler("latest", articles.latest, filters=_COMMAND_SOURCES),
         ChatMemberHandler(membership.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
-        MessageHandler(filters.StatusUpdate.MIGRATE, membership.group_migrated),
+        # Telegram reports a group's upgrade as a new message, never as an edit or a post.
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.StatusUpdate.MIGRATE, membership.group_migrated
+        ),
         CommandHandler("closepoll", poll_admin.close_poll, filters=_COMMAND_SOURCES),
         CommandHandler("results", poll_admin.show_results, filters=_COMMAND_SOURCES),
         CallbackQueryHandler(votes.vote, pattern=votes.VOTE_PATTERN),

@@ -4,14 +4,15 @@ Only in groups whose admins turned it on (`/autocards on`), once per article per
 in the delivery ledger, so a chat that got the card by push does not get it again). A link the
 bot does not know is left alone, unless its site is in AUTOCARD_SITES: then the page is read and
 stored first (as a draft: nothing is pushed to subscribers), and the card goes to this group.
+Reading never leaves the listed sites, and stays within the bounds `bot.autocard_reads` keeps.
+A draft stored here is never what /publish or the feed job pushes (see `bot.publishing`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import timedelta
-from urllib.parse import urlsplit
+from functools import partial
 
 from sqlalchemy.exc import IntegrityError
 from telegram import Bot, Message, MessageEntity
@@ -23,7 +24,7 @@ from bot.context import BotServices
 from bot.publishing import read_source
 from bot.telegram_errors import Failure, classify
 from newsroom.errors import IngestError
-from newsroom.urls import canonical_url
+from newsroom.urls import canonical_url, on_sites
 from storage import articles, autocards, deliveries
 from storage.deliveries import EndedRow, RetryRow, SentRow
 from storage.models import Article, ArticleStatus, DeliveryStatus
@@ -63,26 +64,52 @@ def _canonical(raw: str) -> str | None:
         return None
 
 
-def listed_site(address: str, sites: Iterable[str]) -> bool:
-    """Whether the address is on one of the sites (a hostname, its subdomains included)."""
-    host = (urlsplit(address).hostname or "").lower()
-    return any(host == site or host.endswith(f".{site}") for site in sites)
+async def article_for_link(
+    services: BotServices, address: str, *, chat_id: int, user_id: int | None
+) -> int | None:
+    """The id of our article at this address, reading the page first for AUTOCARD_SITES.
 
-
-async def article_for_link(services: BotServices, address: str) -> int | None:
-    """The id of our article at this address, reading the page first for AUTOCARD_SITES."""
-    listed = listed_site(address, services.settings.autocard_sites)
-    async with services.db.transaction() as session:
-        article = await articles.find_article(session, url=address)
+    Raises ReadLimitReached when the page would have to be read and the reader's or the
+    group's reads are used up.
+    """
+    listed = on_sites(address, services.settings.autocard_sites)
+    article = await _stored(services, address)
     if article is not None:
         return _cardable(article, listed=listed)
     if not listed:
         return None
+    stored_at = await services.link_reads.read(
+        address,
+        chat_id=chat_id,
+        user_id=user_id,
+        fetch=partial(_read_and_store, services, address),
+    )
+    if stored_at is None:
+        return None
+    # Looked up again: the draft read then may since have been published, or set aside.
+    article = await _stored(services, stored_at)
+    return _cardable(article, listed=True) if article is not None else None
+
+
+async def _stored(services: BotServices, address: str) -> Article | None:
+    async with services.db.transaction() as session:
+        return await articles.find_article(session, url=address)
+
+
+async def _read_and_store(services: BotServices, address: str) -> str | None:
+    """Read the page and store it as a draft; the address it is stored under, or None."""
     try:
-        draft = await read_source(address, settings=services.settings, client=services.http)
+        # Every hop stays on the listed sites: a redirect elsewhere is refused, not followed.
+        draft = await read_source(
+            address,
+            settings=services.settings,
+            client=services.http,
+            sites=services.settings.autocard_sites,
+        )
     except IngestError as error:
         log.info("autocard link not read: %s", error)
         return None
+    article: Article | None
     try:
         async with services.db.transaction() as session:
             article = (await articles.store_article(session, draft=draft)).article
@@ -92,7 +119,7 @@ async def article_for_link(services: BotServices, address: str) -> int | None:
             article = await articles.find_article(
                 session, url=draft.url, source_guid=draft.source_guid
             )
-    return _cardable(article, listed=True) if article is not None else None
+    return article.canonical_url if article is not None else None
 
 
 def _cardable(article: Article, *, listed: bool) -> int | None:

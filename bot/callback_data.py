@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 VERSION = "1"
-MAX_ID = 2**63 - 1  # the largest id SQLite stores
+# Id columns are 32-bit INTEGER on PostgreSQL: a larger id could only ever be forged.
+MAX_ID = 2**31 - 1
 MAX_OPTIONS = 10  # option positions are one digit, 0..9
 MAX_BYTES = 64  # Telegram's callback_data limit
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
-# canonical base 36 only: no sign, no leading zero, no uppercase, at most 13 digits (2**63 - 1)
-_ID = r"(0|[1-9a-z][0-9a-z]{0,12})"
+# canonical base 36 only: no sign, no leading zero, no uppercase, at most 6 digits (2**31 - 1)
+_ID = r"(0|[1-9a-z][0-9a-z]{0,5})"
 _PATTERNS = {
     "v": re.compile(rf"{_ID}:([0-9])", re.ASCII),
     "c": re.compile(_ID, re.ASCII),
@@ -31,7 +32,7 @@ _PATTERNS = {
 def _check_id(name: str, value: int) -> None:
     # bool is an int subclass; True as an id is always a caller's mistake
     if type(value) is not int or not 0 <= value <= MAX_ID:
-        raise ValueError(f"{name} must be an integer in 0..2**63-1, got {value!r}")
+        raise ValueError(f"{name} must be an integer in 0..2**31-1, got {value!r}")
 
 
 @dataclass(frozen=True)

@@ -10,22 +10,25 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 
 from bot import publishing
 from bot.app import build_application
-from bot.logs import configure_logging
+from bot.lifecycle import serve_polling
+from bot.logs import configure_logging, redact_uncaught
 from bot.secrets_check import warn_if_env_file_is_shared
 from bot.settings import Settings, SettingsError, load_settings
 from newsroom.errors import IngestError
 from storage import backup as storage_backup
 from storage import migrate
-from storage.engine import Database
+from storage.engine import Database, DatabaseUnavailableError
 
 log = logging.getLogger("bot")
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
+# python-telegram-bot's own message quotes the token: this one is printed instead.
+TELEGRAM_REFUSED = "Telegram rejected BOT_TOKEN (check the token and TELEGRAM_BASE_URL)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,15 +87,39 @@ def _run(settings: Settings, *, use_webhook: bool) -> int:
     if use_webhook and (settings.webhook_url is None or settings.webhook_secret is None):
         print("error: --webhook needs WEBHOOK_URL and WEBHOOK_SECRET", file=sys.stderr)  # noqa: T201
         return EXIT_USAGE
-    application = build_application(settings, Database.connect(settings.database_url))
+    try:
+        asyncio.run(_serve(settings, use_webhook=use_webhook))
+    except InvalidToken:
+        print(f"error: {TELEGRAM_REFUSED}", file=sys.stderr)  # noqa: T201
+        return EXIT_USAGE
+    except NetworkError as error:
+        # Only getMe gets here (everything after it retries): without it the bot cannot start.
+        reason = f"Telegram did not answer at start ({error}); try again later"
+        print(f"error: {reason}", file=sys.stderr)  # noqa: T201
+        return 1
+    return 0
+
+
+async def _serve(settings: Settings, *, use_webhook: bool) -> None:
+    application = build_application(settings, await _open_database(settings))
     if use_webhook:
         # Imported here: aiohttp's web server, which long polling never needs, is slow to load.
         from bot.webhook import serve_webhook  # noqa: PLC0415
 
-        asyncio.run(serve_webhook(application, settings))
+        await serve_webhook(application, settings)
     else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0
+        await serve_polling(application)
+
+
+async def _open_database(settings: Settings) -> Database:
+    """The database, checked once: DatabaseUnavailableError if it cannot be opened or written."""
+    db = Database.connect(settings.database_url)
+    try:
+        await db.check_open()
+    except DatabaseUnavailableError:
+        await db.dispose()
+        raise
+    return db
 
 
 async def _backup(settings: Settings, path: Path) -> int:
@@ -101,6 +128,9 @@ async def _backup(settings: Settings, path: Path) -> int:
     except storage_backup.BackupNotSupportedError as error:
         print(f"error: {error}", file=sys.stderr)  # noqa: T201
         return EXIT_USAGE
+    except OSError as error:
+        print(f"error: cannot write the backup {path}: {error.strerror}", file=sys.stderr)  # noqa: T201
+        return EXIT_FAILED
     print(f"backed up to {path} ({size} bytes)")  # noqa: T201
     return 0
 
@@ -108,7 +138,7 @@ async def _backup(settings: Settings, path: Path) -> int:
 async def _db(settings: Settings, args: argparse.Namespace) -> int | None:
     if args.db_command == "backup":
         return await _backup(settings, args.path)
-    db = Database.connect(settings.database_url)
+    db = await _open_database(settings)
     try:
         if args.db_command == "upgrade":
             await migrate.upgrade(db)
@@ -121,10 +151,10 @@ async def _db(settings: Settings, args: argparse.Namespace) -> int | None:
 
 
 async def _publish(settings: Settings, source: str) -> int:
-    db = Database.connect(settings.database_url)
+    db = await _open_database(settings)
     try:
         await migrate.prepare_schema(db)
-        async with publishing.fetch_client() as client:
+        async with publishing.fetch_client(settings) as client:
             try:
                 result = await publishing.publish_source(
                     db, source, settings=settings, client=client
@@ -140,7 +170,7 @@ async def _publish(settings: Settings, source: str) -> int:
 
 
 async def _ingest(settings: Settings, source: str) -> int:
-    async with publishing.fetch_client() as client:
+    async with publishing.fetch_client(settings) as client:
         try:
             draft = await publishing.read_source(source, settings=settings, client=client)
         except IngestError as error:
@@ -173,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings.webhook_secret is not None:
         secrets.append(settings.webhook_secret.get_secret_value())
     configure_logging(settings.log_level_number, secrets=tuple(secrets))
+    redact_uncaught(tuple(secrets))
     warn_if_env_file_is_shared()
     actions: dict[str, Callable[[], int | None]] = {
         "run": lambda: _run(settings, use_webhook=args.webhook),
@@ -180,4 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "publish": lambda: asyncio.run(_publish(settings, args.source)),
         "ingest": lambda: asyncio.run(_ingest(settings, args.source)),
     }
-    return actions[args.command]() or 0
+    try:
+        return actions[args.command]() or 0
+    except DatabaseUnavailableError as error:
+        print(f"error: {error}", file=sys.stderr)  # noqa: T201
+        return EXIT_USAGE

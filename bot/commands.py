@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
-from telegram.error import TelegramError
 
-log = logging.getLogger(__name__)
+from bot.niceties import Nicety
 
 READER_COMMANDS = (
     BotCommand("start", "Welcome and what this bot does"),
@@ -22,7 +20,7 @@ ADMIN_COMMANDS = (
     *READER_COMMANDS,
     BotCommand("publish", "Publish an article: /publish <address>, or reply to a .md file"),
     BotCommand("broadcast", "Message every subscriber: /broadcast <text>, or reply to a message"),
-    BotCommand("cancel", "Stop the running broadcast"),
+    BotCommand("cancel", "Stop running broadcasts: /cancel, or /cancel <broadcast id>"),
     BotCommand("queue", "What is scheduled, with Cancel buttons"),
     BotCommand("stats", "Subscribers, articles, deliveries and votes"),
     BotCommand("closepoll", "Close a poll: /closepoll <poll id>"),
@@ -31,11 +29,21 @@ ADMIN_COMMANDS = (
 )
 
 
-async def publish_command_menus(bot: Bot, admin_ids: Iterable[int]) -> None:
-    await bot.set_my_commands(READER_COMMANDS, scope=BotCommandScopeDefault())
-    for admin_id in sorted(admin_ids):
-        try:
-            await bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id))
-        except TelegramError as error:
-            # An admin who never opened a chat with the bot has no chat to scope a menu to yet.
-            log.warning("admin menu not set for %s: %s", admin_id, error)
+def command_menus(admin_ids: Iterable[int]) -> list[Nicety]:
+    """The reader menu and each admin's, set at start in the background (bot/niceties.py)."""
+
+    async def reader_menu(bot: Bot) -> object:
+        return await bot.set_my_commands(READER_COMMANDS, scope=BotCommandScopeDefault())
+
+    def admin_menu(admin_id: int) -> Nicety:
+        async def call(bot: Bot) -> object:
+            # An admin who never opened a chat with the bot has no chat to scope a menu to yet:
+            # Telegram says "chat not found", which is logged and not retried.
+            return await bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id))
+
+        return Nicety(f"admin menu for {admin_id}", call)
+
+    return [
+        Nicety("reader menu", reader_menu),
+        *(admin_menu(admin_id) for admin_id in sorted(admin_ids)),
+    ]

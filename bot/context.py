@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import httpx
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext
 
 from bot.settings import Settings
+from bot.telegram_bot import NewsBot
+from newsroom.web_client import WebClient
 from storage.engine import Database
 
 if TYPE_CHECKING:
+    from bot.autocard_reads import LinkReads
     from bot.delivery.engine import DeliveryEngine
     from bot.delivery.progress import BroadcastMonitor
     from bot.delivery.scheduler import Scheduler
     from bot.feeds_job import FeedWatcher
     from bot.live_totals import LiveTotals
+    from bot.niceties import Niceties
     from bot.poll_book import PollBook
     from bot.poll_closer import PollCloser
     from bot.tap_limit import TapLimiter
@@ -36,11 +39,15 @@ class BotServices:
     poll_closer: PollCloser
     # Readers hammering a poll's buttons are told to slow down.
     tap_limiter: TapLimiter
+    # Command menus and other niceties, set in the background at start and retried there.
+    niceties: Niceties
     # Update ids already taken on: an update delivered twice is handled once.
     updates_seen: UpdateLedger
     # Pages and feeds are fetched with this client, opened on startup and closed on shutdown.
-    http: httpx.AsyncClient
+    http: WebClient
     feeds: FeedWatcher
+    # Autocard links read within bounds: remembered answers, per-reader and per-group limits.
+    link_reads: LinkReads
     # Delivery: the engine sending every queued article and broadcast, the admin's broadcast
     # progress messages, and the scheduled actions.
     delivery: DeliveryEngine
@@ -55,12 +62,10 @@ class BotServices:
         self.broadcast_monitor.wake()
 
 
-class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotServices]):
+class BotContext(CallbackContext[NewsBot, dict[Any, Any], dict[Any, Any], BotServices]):
     @property
     def services(self) -> BotServices:
         return self.bot_data
 
 
-BotApplication = Application[
-    ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotServices, Any
-]
+BotApplication = Application[NewsBot, BotContext, dict[Any, Any], dict[Any, Any], BotServices, Any]

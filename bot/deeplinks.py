@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-_ARTICLE = re.compile(r"a_([1-9][0-9]{0,17})")
+from bot.command_input import parse_id
+
+_ARTICLE_PREFIX = "a_"
 
 
 @dataclass(frozen=True)
@@ -18,10 +19,12 @@ DeepLink = ArticleLink
 
 def parse_payload(payload: str) -> DeepLink | None:
     """The link's meaning, or None for a payload this bot never hands out."""
-    if match := _ARTICLE.fullmatch(payload):
-        return ArticleLink(int(match.group(1)))
+    if payload.startswith(_ARTICLE_PREFIX) and (
+        article_id := parse_id(payload.removeprefix(_ARTICLE_PREFIX))
+    ):
+        return ArticleLink(article_id)
     return None
 
 
 def article_payload(article_id: int) -> str:
-    return f"a_{article_id}"
+    return f"{_ARTICLE_PREFIX}{article_id}"

@@ -62,7 +62,7 @@ from bot.lifecycle import polling
 from bot.logs import configure_logging
 from bot.poll_view import shorten
 from bot.settings import Settings
-from emulator.simulation import Emulator, SimChat, SimMessage
+from emulator.simulation import Emulator, SimChat, SimMessage, SimUser
 from storage import articles, polls
 from storage.engine import Database
 
@@ -406,24 +406,35 @@ async def run_demo(options: DemoOptions, *, console: Console | None = None) -> D
                     summary = await demo.summary(db, copies)
                 print_summary(console, summary)
                 if options.keep:
-                    await _keep_running(console, emulator, db_path)
+                    await _keep_running(console, emulator, db_path, demo.audience.editor)
     return summary
 
 
-async def _keep_running(console: Console, emulator: Emulator, db_path: Path) -> None:
+async def _keep_running(
+    console: Console, emulator: Emulator, db_path: Path, editor: SimUser
+) -> None:
+    editor_name = f"{editor.first_name} {editor.last_name or ''}".strip()
     console.print(
-        f"\nStill running. Web view (press any reader's buttons): {emulator.web_url}\n"
+        f"\nStill running. Web view: {emulator.web_url}\n"
+        "  Use the bot by hand there: make users and groups, write and send files as anyone,\n"
+        f"  press buttons. Act as {editor_name} (a bot admin) for /publish, /broadcast, /stats.\n"
         f"Bot API emulator: {emulator.base_url}<token>   database: {db_path}\n"
         "Press Ctrl+C to stop.",
         highlight=False,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         # Either signal ends the wait, so everything shuts down and the temporary files go.
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signal_number, stop.set)
-    await stop.wait()
+            handled.append(signal_number)
+    try:
+        await stop.wait()
+    finally:
+        for handled_signal in handled:
+            loop.remove_signal_handler(handled_signal)
 
 
 def main(options: DemoOptions) -> int:

@@ -13,7 +13,7 @@ from bot.article_cards import card_article
 from bot.cards import PollMessageContent, render_card_for_poll_update
 from bot.demo_voting import DemoPoll
 from bot.demo_world import cards_in
-from emulator.markup import parse_text
+from emulator.formatting import parse_text
 from emulator.simulation import Emulator, SimChat, SimMessage
 from storage import articles, polls
 from storage.engine import Database

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from bot.demo_checks import Check
 from bot.poll_view import shorten
+from newsroom.tally import Tally
 
 LOG_EVERY = 3.0  # seconds between two plain status lines
 
@@ -91,9 +92,11 @@ def _totals_table(status: DemoStatus) -> Table:
     table = Table(box=None, expand=False, padding=(0, 1))
     table.add_column(f"📊 {shorten(status.poll_question, 80)}", no_wrap=True)
     table.add_column("votes", justify="right")
-    total = sum(count for _, count in status.poll_totals)
-    for option, count in status.poll_totals:
-        share = f"{round(100 * count / total)}%" if total else "-"
+    tally = Tally(tuple(count for _, count in status.poll_totals))
+    # The tally's own percentages, which add up to 100 as on the cards (rounding each alone
+    # can make 101).
+    for (option, count), percent in zip(status.poll_totals, tally.percentages(), strict=True):
+        share = f"{percent}%" if tally.total else "-"
         table.add_row(f"  {shorten(option, 40)}", f"{count} ({share})")
     return table
 

@@ -144,7 +144,8 @@ async def publish_file(
         timeout=timeout,
         what=f"the outcome of publishing {source.name}",
     )
-    if (match := _PUBLISHED.fullmatch(outcome)) is None:
+    # The outcome's first line; the headline follows on the next.
+    if (match := _PUBLISHED.match(outcome)) is None:
         raise RuntimeError(f"publishing {source.name} failed: {outcome}")
     return Published(int(match[1]), int(match[2]), source)
 

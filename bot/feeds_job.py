@@ -5,8 +5,9 @@ canonical address) was never recorded; its key is recorded in the transaction th
 it, so it goes out once across restarts and edits of the feed. A feed's back catalogue is not
 pushed: items dated before the bot first saw the feed, and undated items listed by the first
 successful poll, are recorded as seen without being published. A failing feed or item is one
-log line and never stops the others; a failed item keeps the old validators so the next poll
-reads the feed again and retries it.
+log line and never stops the others; a failed item keeps the old validators so a later poll
+reads the feed again and retries it: after 1, 2, 4, 8 polls, `ITEM_RETRIES.tries` tries in
+all, after which it is recorded as seen without an article (given up, with a warning).
 """
 
 from __future__ import annotations
@@ -17,17 +18,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import httpx
-
+from bot.backoff import Backoff
 from bot.publishing import FeedOrigin, publish_draft, read_feed_item
 from bot.settings import Settings
 from newsroom.errors import IngestError
 from newsroom.feeds import FeedItem, fetch_feed
+from newsroom.web_client import WebClient
 from storage import feeds
 from storage.engine import Database
 from storage.feeds import FeedState
 
 log = logging.getLogger(__name__)
+
+# Waits counted in polls (each FEED_INTERVAL apart) before a failed item is read again.
+ITEM_RETRIES = Backoff(first=1, longest=8, tries=5)
 
 
 @dataclass
@@ -39,7 +43,16 @@ class FeedReport:
     published: list[int] = field(default_factory=list)
     back_catalogue: int = 0
     failed_items: int = 0
+    given_up: int = 0
     error: str | None = None
+
+
+@dataclass
+class _ItemTries:
+    """A feed item that failed: how often in a row, and the poll it may be read again at."""
+
+    failures: int = 0
+    next_poll: int = 0
 
 
 def is_back_catalogue(item: FeedItem, state: FeedState) -> bool:
@@ -57,7 +70,7 @@ class FeedWatcher:
         *,
         settings: Settings,
         db: Database,
-        client: httpx.AsyncClient,
+        client: WebClient,
         on_published: Callable[[], None],
     ) -> None:
         self._settings = settings
@@ -66,6 +79,8 @@ class FeedWatcher:
         self._on_published = on_published
         # Rounds never overlap: a manual round waits for the scheduled one and vice versa.
         self._round = asyncio.Lock()
+        self._polls = 0
+        self._failed_items: dict[str, _ItemTries] = {}
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -93,6 +108,7 @@ class FeedWatcher:
     async def poll_now(self) -> list[FeedReport]:
         """Poll every feed once, one after the other; one feed's failure never stops the rest."""
         async with self._round:
+            self._polls += 1
             reports = []
             for url in self.feeds:
                 try:
@@ -147,6 +163,10 @@ class FeedWatcher:
         for item in reversed(items):
             if item.key in seen:
                 continue
+            if (tries := self._failed_items.get(item.key)) and tries.next_poll > self._polls:
+                # Not yet: it counts as failed, so the feed is read in full next time too.
+                report.failed_items += 1
+                continue
             if is_back_catalogue(item, state):
                 async with self._db.transaction() as session:
                     await feeds.mark_seen(
@@ -157,12 +177,42 @@ class FeedWatcher:
             try:
                 draft = await read_feed_item(item, settings=self._settings, client=self._client)
             except IngestError as error:
-                report.failed_items += 1
-                log.warning("feed %s: item %s skipped: %s", state.url, item.key, error)
+                await self._item_failed(item, state, error, report)
                 continue
+            self._failed_items.pop(item.key, None)
             result = await publish_draft(
                 self._db, draft, origin=FeedOrigin(key=item.key, feed_url=state.url)
             )
             if not result.already_published:
                 report.published.append(result.article_id)
                 self._on_published()
+
+    async def _item_failed(
+        self, item: FeedItem, state: FeedState, error: IngestError, report: FeedReport
+    ) -> None:
+        """Read again at a later poll, further off each time; given up after the last try."""
+        tries = self._failed_items.setdefault(item.key, _ItemTries())
+        tries.failures += 1
+        if ITEM_RETRIES.gives_up(tries.failures):
+            del self._failed_items[item.key]
+            log.warning(
+                "feed %s: item %s given up after %d tries: %s",
+                state.url,
+                item.key,
+                tries.failures,
+                error,
+            )
+            async with self._db.transaction() as session:
+                await feeds.mark_seen(session, key=item.key, feed_url=state.url, article_id=None)
+            report.given_up += 1
+            return
+        if tries.failures == 1:
+            log.warning(
+                "feed %s: item %s skipped: %s; tried again at later polls, %d tries at most",
+                state.url,
+                item.key,
+                error,
+                ITEM_RETRIES.tries,
+            )
+        tries.next_poll = self._polls + int(ITEM_RETRIES.wait(tries.failures))
+        report.failed_items += 1

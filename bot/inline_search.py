@@ -16,13 +16,14 @@ from telegram.constants import ParseMode
 
 from bot.article_cards import ArticleCard
 from bot.cards import Card, render_card
+from bot.command_input import parse_id
 from bot.deeplinks import ArticleLink, parse_payload
 from bot.poll_view import shorten, tidy
 
 PAGE_SIZE = 50  # answerInlineQuery takes at most 50 results
 CACHE_SECONDS = 10  # results show live totals: Telegram may reuse them only briefly
 DESCRIPTION_MAX = 150
-_RESULT_ID = re.compile(r"a([1-9][0-9]{0,17})")
+_RESULT_ID = re.compile(r"a([0-9]+)")
 _OFFSET = re.compile(r"[0-9]{1,9}")
 _WEB_IMAGE = re.compile(r"https?://\S+", re.IGNORECASE)
 
@@ -59,7 +60,7 @@ def result_id(article_id: int) -> str:
 def article_of_result(chosen_id: str) -> int | None:
     """The article a chosen result posted, or None for an id this bot never lists."""
     match = _RESULT_ID.fullmatch(chosen_id)
-    return int(match.group(1)) if match else None
+    return parse_id(match.group(1)) if match else None
 
 
 def inline_card(card: ArticleCard) -> Card:

@@ -3,11 +3,13 @@
 When a poll changes (``poll_changed``), each of its live messages whose fingerprint differs from
 what it shows is edited, at most once per ``interval`` seconds per message (so a burst of votes
 becomes one edit per message per interval), the tapped message first. Edits that would change
-nothing are never sent. "Message is not modified" counts as done, a 429 reschedules the message
-after ``retry_after``, and a message that is gone (deleted, chat blocked, bot kicked, group
-migrated) is retired. What each message shows and when it may next be edited is written back in
-batches, so a restart resumes pending edits: on start every poll that may show old totals is
-compared again.
+nothing are never sent. "Message is not modified" counts as done, and a message that is gone
+(deleted, chat blocked, bot kicked, group migrated) is retired. An edit that failed for a
+passing reason (a 429, a 5xx, a timeout, an answer the client cannot read) is retried with a
+growing wait, at most ``EDIT_TRIES`` times in a row and logged once; then the copy is given up
+until the poll changes again (the next vote tries it afresh). What each message shows and
+when it may next be edited is written back in batches, so a restart resumes pending edits: on
+start every poll that may show old totals is compared again.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
+from bot.backoff import Backoff
 from bot.cards import PollMessageContent
 from bot.poll_book import PollBook
 from bot.poll_content import PollContent
@@ -40,6 +43,8 @@ MAX_EDITS_IN_FLIGHT = 16  # more would only wait inside the send limiter, holdin
 ROUND_GAP = 0.05  # a storm of votes re-renders a poll at most this often
 PERSIST_EVERY = 0.5  # seconds between batched writes of message states
 RELOAD_EVERY = 1.0  # seconds before a poll's message list is read again (new copies)
+EDIT_TRIES = 4  # tries in a row of one copy's edit before it is given up until the next vote
+LONGEST_EDIT_WAIT = 60.0  # seconds; waits double from the edit interval up to this
 
 _RETIRE = {
     Failure.MESSAGE_GONE: RetireReason.DELETED,
@@ -68,6 +73,13 @@ class _Shown:
     shown_hash: str | None
     due: float
     in_flight: bool = False
+    # Failed edits in a row, and the content given up on after EDIT_TRIES of them.
+    failures: int = 0
+    given_up: str | None = None
+
+    def wanted(self, fingerprint: str) -> bool:
+        """Whether the message should be edited to show this content."""
+        return fingerprint not in {self.shown_hash, self.given_up}
 
 
 @dataclass
@@ -93,6 +105,9 @@ class LiveTotals:
         self._book = book
         self._content = content
         self._interval = interval
+        self._retries = Backoff(
+            first=interval, longest=max(interval, LONGEST_EDIT_WAIT), tries=EDIT_TRIES
+        )
         self._dirty: set[int] = set()
         self._tapped: dict[int, set[MessageRef]] = {}
         self._messages: dict[int, _PollMessages] = {}
@@ -194,7 +209,7 @@ class LiveTotals:
         def content_for(shown: _Shown) -> PollMessageContent:
             return inline if shown.ref.inline_message_id is not None else in_chat
 
-        stale = [shown for shown in waiting if shown.shown_hash != content_for(shown).fingerprint]
+        stale = [shown for shown in waiting if shown.wanted(content_for(shown).fingerprint)]
         if not stale and not in_flight:
             self._settle(poll_id, messages, content_for)
             return None
@@ -223,7 +238,7 @@ class LiveTotals:
         """Every message shows the current totals: the poll is clean until it changes again."""
         self._dirty.discard(poll_id)
         for shown in messages.by_id.values():
-            self._record(shown, dirty=shown.shown_hash != content_for(shown).fingerprint)
+            self._record(shown, dirty=shown.wanted(content_for(shown).fingerprint))
         live = self._book.known(poll_id)
         if live is not None and live.closed:
             self._forget(poll_id)
@@ -296,14 +311,14 @@ class LiveTotals:
             await self._send_edit(shown.ref, content)
             self.edits_sent += 1
             shown.shown_hash = fingerprint
+            shown.failures, shown.given_up = 0, None
             shown.due = time.monotonic() + self._interval
         except TelegramError as error:
             self._failed(poll_id, shown, error, fingerprint)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("editing poll message %s failed", shown.row_id)
-            shown.due = time.monotonic() + self._interval
+        except Exception as error:  # e.g. a result python-telegram-bot cannot read
+            self._retry_later(shown, fingerprint, f"{type(error).__name__}: {error}")
         finally:
             shown.in_flight = False
             self._wake.set()
@@ -332,11 +347,10 @@ class LiveTotals:
         now = time.monotonic()
         if failure is Failure.NOT_MODIFIED:
             shown.shown_hash = fingerprint
+            shown.failures, shown.given_up = 0, None
             shown.due = now + self._interval
-        elif failure is Failure.FLOOD:
-            shown.due = now + (retry_after_seconds(error) or self._interval)
-        elif failure is Failure.TRANSIENT:
-            shown.due = now + self._interval
+        elif failure in {Failure.FLOOD, Failure.TRANSIENT}:
+            self._retry_later(shown, fingerprint, error.message, retry_after_seconds(error))
         elif (reason := _RETIRE.get(failure)) is not None:
             log.info("poll message %s retired: %s", shown.row_id, failure.value)
             self._retired[shown.row_id] = reason
@@ -348,6 +362,25 @@ class LiveTotals:
             log.warning("poll message %s not edited: %s", shown.row_id, error)
             shown.shown_hash = fingerprint
             shown.due = now + self._interval
+
+    def _retry_later(
+        self, shown: _Shown, fingerprint: str, reason: str, at_least: float | None = None
+    ) -> None:
+        """A failed edit worth trying again: later each time, and given up after EDIT_TRIES."""
+        shown.failures += 1
+        if shown.failures == 1:
+            log.warning(
+                "poll message %s not edited (%s); retrying with backoff, %d tries at most",
+                shown.row_id,
+                reason,
+                self._retries.tries,
+            )
+        wait = max(self._retries.wait(shown.failures), at_least or 0.0)
+        if self._retries.gives_up(shown.failures):
+            log.debug("poll message %s given up until the poll changes", shown.row_id)
+            shown.given_up, shown.failures = fingerprint, 0
+            wait = self._interval
+        shown.due = time.monotonic() + wait
 
     # --- persistence ------------------------------------------------------------------------
 

@@ -3,34 +3,42 @@
 Shared by /publish, `python -m bot publish` and the feed job. Storing the article, queuing its
 deliveries, marking it published and (for feed items) recording the item's key happen in one
 transaction, so a crash can never publish an article twice or leave it half made. Sending is
-the delivery engine's job: callers wake it after this returns.
+the delivery engine's job: callers wake it after this returns. What is pushed is always the
+draft the publisher just read, never one stored before (see `storage.articles`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import httpx
 from sqlalchemy.exc import IntegrityError
 
+from bot.command_input import echo
 from bot.settings import Settings
 from newsroom.article import ArticleDraft
 from newsroom.feeds import FeedItem
 from newsroom.frontmatter import parse_markdown_article
 from newsroom.ingest import ingest, ingest_feed_item
 from newsroom.summary import summarised
+from newsroom.web_client import WebClient
 from storage import articles, deliveries, feeds
 from storage.engine import Database
-from storage.models import ArticleStatus
 
 USER_AGENT = "newsdesk-bot (Telegram article cards; +https://core.telegram.org/bots)"
+# A title, poll or address quoted in a refusal has no length limit of its own; a message has.
+FAILURE_SHOWN = 1000
+HEADLINE_SHOWN = 200  # characters of the headline the outcome of publishing repeats
 
 
-def fetch_client() -> httpx.AsyncClient:
-    """The HTTP client pages and feeds are fetched with; the caller closes it."""
-    return httpx.AsyncClient(headers={"User-Agent": USER_AGENT})
+def fetch_client(settings: Settings) -> WebClient:
+    """The HTTP client pages and feeds are fetched with; the caller closes it.
+
+    It reaches public addresses only, unless FETCH_ALLOW_PRIVATE lets it into the intranet.
+    """
+    return WebClient(allow_private=settings.fetch_allow_private, user_agent=USER_AGENT)
 
 
 @dataclass(frozen=True)
@@ -57,21 +65,31 @@ class FeedOrigin:
 
 
 async def read_source(
-    source: str, *, settings: Settings, client: httpx.AsyncClient | None = None
+    source: str,
+    *,
+    settings: Settings,
+    client: WebClient | None = None,
+    sites: Collection[str] | None = None,
 ) -> ArticleDraft:
-    """The article at an address or in a file, read within the configured limits."""
+    """The article at an address or in a file, read within the configured limits.
+
+    With `sites` (hostnames, subdomains included), only an address on them is read and every
+    redirect must stay on them.
+    """
+    if client is None:
+        async with fetch_client(settings) as own_client:
+            return await read_source(source, settings=settings, client=own_client, sites=sites)
     return await ingest(
         source,
         client=client,
         summary_sentences=settings.summary_sentences,
         max_bytes=settings.fetch_max_bytes,
         timeout=settings.fetch_timeout,
+        sites=sites,
     )
 
 
-async def read_feed_item(
-    item: FeedItem, *, settings: Settings, client: httpx.AsyncClient
-) -> ArticleDraft:
+async def read_feed_item(item: FeedItem, *, settings: Settings, client: WebClient) -> ArticleDraft:
     """The article a feed item links to, read within the configured limits."""
     return await ingest_feed_item(
         item,
@@ -101,10 +119,14 @@ async def publish_draft(
 
 async def _publish(db: Database, draft: ArticleDraft, origin: FeedOrigin | None) -> PublishResult:
     async with db.transaction() as session:
-        article = (await articles.store_article(session, draft=draft)).article
+        # Only this draft, just read by the publisher, is pushed: a draft stored before (by an
+        # autocard, from whatever page named this address) is set aside rather than published,
+        # which is simpler to trust than merging fields and a poll that may have votes already.
+        stored = await articles.store_for_publishing(session, draft=draft)
+        article = stored.article
         if article.id is None:
             raise RuntimeError("a stored article has an id")
-        if article.status == ArticleStatus.PUBLISHED:
+        if not stored.created:
             result = PublishResult(
                 article.id, article.title, 0, article.pushed_at or article.created_at
             )
@@ -120,7 +142,7 @@ async def _publish(db: Database, draft: ArticleDraft, origin: FeedOrigin | None)
 
 
 async def publish_source(
-    db: Database, source: str, *, settings: Settings, client: httpx.AsyncClient | None = None
+    db: Database, source: str, *, settings: Settings, client: WebClient | None = None
 ) -> PublishResult:
     """Ingest `source` (address, .md or .html file) and publish it. Raises IngestError."""
     draft = await read_source(source, settings=settings, client=client)
@@ -128,19 +150,30 @@ async def publish_source(
 
 
 def describe(result: PublishResult, *, zone: ZoneInfo) -> str:
-    """The outcome in one sentence for the admin who published."""
+    """The outcome in one sentence for the admin who published, then the headline it concerns
+    (what readers get, or got before), so the admin sees which article it was."""
     if result.already_published_at is not None:
         moment = result.already_published_at.astimezone(zone)
-        return (
+        outcome = (
             f"Article {result.article_id} was already published on "
             f"{moment:%Y-%m-%d %H:%M} ({zone.key}); nothing sent."
         )
-    chats = "chat" if result.queued == 1 else "chats"
-    return f"Published article {result.article_id}: queued for {result.queued} {chats}."
+    else:
+        chats = "chat" if result.queued == 1 else "chats"
+        outcome = f"Published article {result.article_id}: queued for {result.queued} {chats}."
+    return f"{outcome}\nHeadline: {_headline(result.title)}"
+
+
+def _headline(title: str) -> str:
+    # A page's title has no length limit; the admin's message has Telegram's.
+    if len(title) <= HEADLINE_SHOWN:
+        return title
+    return f"{title[: HEADLINE_SHOWN - 1].rstrip()}…"
 
 
 def describe_failure(error: Exception) -> str:
-    return f"Could not publish: {error}"
+    """The refusal on one line, short enough for a chat message whatever the source quoted."""
+    return echo(f"Could not publish: {error}", FAILURE_SHOWN)
 
 
 def preview(draft: ArticleDraft) -> str:

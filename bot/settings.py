@@ -12,8 +12,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Telegram tokens are "<bot id>:<secret>"; anything else is a paste error worth catching at start.
 _TOKEN_SHAPE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{10,}$")
-# Telegram's rule for the secret it echoes in X-Telegram-Bot-Api-Secret-Token.
-_WEBHOOK_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Telegram's alphabet for the secret it echoes in X-Telegram-Bot-Api-Secret-Token (up to 256
+# characters); at least 32 of them, so that guessing it is out of reach.
+_WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{32,256}")
+_HOW_TO_MAKE_ONE = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _WEB_ADDRESS = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 _HOST_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -29,6 +31,8 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        # `.env.example` copied as it is leaves settings blank: blank means "the default".
+        env_ignore_empty=True,
         frozen=True,
         populate_by_name=True,
     )
@@ -69,9 +73,29 @@ class Settings(BaseSettings):
     summary_sentences: int = Field(default=3, ge=1, le=20, validation_alias="SUMMARY_SENTENCES")
     fetch_max_bytes: int = Field(default=5_000_000, gt=0, validation_alias="FETCH_MAX_BYTES")
     fetch_timeout: float = Field(default=10.0, gt=0, le=300, validation_alias="FETCH_TIMEOUT")
+    # Pages and feeds on loopback or private addresses (an intranet CMS) are refused unless set.
+    fetch_allow_private: bool = Field(default=False, validation_alias="FETCH_ALLOW_PRIVATE")
     # Sites whose links posted in autocard groups are ingested when the bot does not know them.
     autocard_sites: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), validation_alias="AUTOCARD_SITES"
+    )
+    # Pages read for autocards (fetches, not links already known): per reader and per group in
+    # AUTOCARD_READS_WINDOW seconds, and at most AUTOCARD_READS_AT_ONCE at the same time.
+    autocard_reads_per_reader: int = Field(
+        default=5, ge=1, le=1000, validation_alias="AUTOCARD_READS_PER_READER"
+    )
+    autocard_reads_per_group: int = Field(
+        default=20, ge=1, le=10_000, validation_alias="AUTOCARD_READS_PER_GROUP"
+    )
+    autocard_reads_window: float = Field(
+        default=600.0, gt=0, le=86_400, validation_alias="AUTOCARD_READS_WINDOW"
+    )
+    autocard_reads_at_once: int = Field(
+        default=4, ge=1, le=64, validation_alias="AUTOCARD_READS_AT_ONCE"
+    )
+    # A link whose page could not be read is not read again for this many seconds.
+    autocard_retry_after: float = Field(
+        default=600.0, ge=0, le=86_400, validation_alias="AUTOCARD_RETRY_AFTER"
     )
 
     @field_validator("bot_token")
@@ -79,7 +103,10 @@ class Settings(BaseSettings):
     def _token_shape(cls, value: SecretStr) -> SecretStr:
         if not _TOKEN_SHAPE.match(value.get_secret_value()):
             # The value itself is never echoed: it is a secret even when malformed.
-            raise ValueError("does not look like a bot token (expected <digits>:<secret>)")
+            raise ValueError(
+                "does not look like a bot token: @BotFather gives <digits>:<35 characters>, "
+                "e.g. 123456789:AAF... (letters, digits, _ and - after the colon)"
+            )
         return value
 
     @field_validator("telegram_base_url")
@@ -99,8 +126,12 @@ class Settings(BaseSettings):
     @field_validator("webhook_secret")
     @classmethod
     def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not _WEBHOOK_SECRET_SHAPE.match(value.get_secret_value()):
-            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        if value is not None and not _WEBHOOK_SECRET_SHAPE.fullmatch(value.get_secret_value()):
+            # The value itself is never echoed, as for the token.
+            raise ValueError(
+                f"must be 32-256 characters of A-Z, a-z, 0-9, _ and - (make one with: "
+                f"{_HOW_TO_MAKE_ONE})"
+            )
         return value
 
     @field_validator("admin_ids", mode="before")

@@ -4,13 +4,17 @@ Profiles of fan-out and vote storms put most of the bot's time in the default ht
 (httpcore checks every idle pooled connection on every request). This `BaseRequest` posts the
 same JSON payloads through one aiohttp session and maps its failures onto python-telegram-bot's
 errors: timeouts raise `TimedOut`, other transport failures `NetworkError`, and no message
-ever carries the request's URL, which holds the bot token.
+ever carries the request's URL, which holds the bot token. An error answer that is not the Bot
+API's JSON (a proxy's or a wrong server's page) becomes the envelope Telegram would send, so it
+maps onto the same errors without python-telegram-bot logging a parse failure and its traceback.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import urllib.request
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -86,12 +90,32 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(
                 method, url, data=body, headers=headers, timeout=timeout, proxy=_env_proxy(url)
             ) as response:
-                return response.status, await response.read()
+                status, payload = response.status, await response.read()
         except TimeoutError as error:  # aiohttp's own timeouts subclass it
             raise TimedOut from error
         except aiohttp.ClientError as error:
             # Only the class: some aiohttp messages quote the URL, and the URL holds the token.
             raise NetworkError(f"aiohttp.{type(error).__name__}") from error
+        if status >= HTTPStatus.MULTIPLE_CHOICES and not _is_json_object(payload):
+            return status, _error_envelope(status)
+        return status, payload
+
+
+def _is_json_object(payload: bytes) -> bool:
+    try:
+        return isinstance(json.loads(payload), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+def _error_envelope(status: int) -> bytes:
+    """The Bot API's error envelope for an HTTP status, described by the status's phrase."""
+    try:
+        description = HTTPStatus(status).phrase
+    except ValueError:
+        description = f"HTTP error {status}"
+    body = {"ok": False, "error_code": status, "description": description}
+    return json.dumps(body).encode()
 
 
 def _env_proxy(url: str) -> str | None:

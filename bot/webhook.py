@@ -2,7 +2,8 @@
 
 Telegram (or the emulator) POSTs each update as JSON to WEBHOOK_URL with the secret token in the
 `X-Telegram-Bot-Api-Secret-Token` header. Requests without the right secret get 403 and are
-counted; good ones go onto the application's update queue. Several processes may listen on the
+counted; a body that is not an update gets 400, one log line and a count; good ones go onto the
+application's update queue. Several processes may listen on the
 same port (SO_REUSEPORT), so a host can run N workers behind one URL.
 """
 
@@ -19,10 +20,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from telegram import Update
+from telegram import Bot, Update
 
-from bot.app import on_shutdown, on_startup
+from bot.app import HANDLED_UPDATES, on_shutdown, on_startup
 from bot.context import BotApplication
+from bot.lifecycle import initialize
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,59 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  # a header name, not a secret
 # Telegram's own cap on an update body is far below this; anything bigger is not Telegram.
 _MAX_BODY = 1_000_000
+# Telegram's updates nest a few levels (a reply inside a message, buttons in rows); a body
+# nested deeper is not an update, and would only cost python-telegram-bot's recursive parse.
+_MAX_DEPTH = 32
+
+
+# What a JSON body other than an object was, for the log line.
+_JSON_KINDS: dict[type, str] = {
+    type(None): "null",
+    bool: "true or false",
+    int: "number",
+    float: "number",
+    str: "string",
+    list: "array",
+}
+
+
+class NotAnUpdateError(ValueError):
+    """A webhook body that is not a Telegram update; the message says why, never quoting it."""
+
+
+def _depth(payload: object) -> int:
+    """How deeply JSON objects and arrays nest in the payload (without recursing)."""
+    deepest, pending = 0, [(payload, 1)]
+    while pending:
+        value, depth = pending.pop()
+        children = list(value.values()) if isinstance(value, dict) else value
+        if isinstance(children, list):
+            deepest = max(deepest, depth)
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def parse_update(body: bytes, bot: Bot) -> Update:
+    """The update a webhook body carries, or NotAnUpdateError saying what is wrong with it."""
+    try:
+        payload = json.loads(body)
+    except RecursionError:
+        raise NotAnUpdateError("JSON nested too deeply") from None
+    except ValueError:  # not JSON, or not UTF-8
+        raise NotAnUpdateError("not JSON") from None
+    if not isinstance(payload, dict):
+        kind = _JSON_KINDS.get(type(payload), "value")
+        raise NotAnUpdateError(f"a JSON {kind}, not an object")
+    update_id = payload.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        raise NotAnUpdateError("no integer update_id")
+    if _depth(payload) > _MAX_DEPTH:
+        raise NotAnUpdateError(f"nested more than {_MAX_DEPTH} levels deep")
+    try:
+        return Update.de_json(payload, bot)
+    # A malformed field fails in whatever way python-telegram-bot's parsing of it does.
+    except Exception as error:
+        raise NotAnUpdateError(f"a field is malformed ({type(error).__name__})") from None
 
 
 @dataclass
@@ -61,12 +116,17 @@ class WebhookReceiver:
             self.stats.rejected_secret += 1
             log.warning("webhook request without the right secret from %s refused", request.remote)
             return web.Response(status=403, text="Forbidden")
+        # A body past client_max_size is answered 413 by aiohttp itself.
+        body = await request.read()
         try:
-            payload = await request.json(loads=json.loads)
-            update = Update.de_json(payload, self.application.bot)
-        except (ValueError, TypeError, KeyError) as error:
+            update = parse_update(body, self.application.bot)
+        except NotAnUpdateError as error:
+            reason = str(error)
             self.stats.rejected_body += 1
-            log.warning("webhook body is not an update: %s", error)
+            self.stats.rejected_by_reason[reason] = (
+                self.stats.rejected_by_reason.get(reason, 0) + 1
+            )
+            log.warning("webhook body from %s is not an update: %s", request.remote, reason)
             return web.Response(status=400, text="Bad Request")
         self.stats.accepted += 1
         await self.application.update_queue.put(update)
@@ -99,7 +159,7 @@ async def webhook(
     secret = settings.webhook_secret.get_secret_value()
     receiver = WebhookReceiver(application, secret=secret, path=webhook_path(settings))
     runner = web.AppRunner(receiver.routes(), access_log=None)
-    await application.initialize()
+    await initialize(application)
     try:
         await on_startup(application)
         await application.start()
@@ -110,7 +170,7 @@ async def webhook(
             await application.bot.set_webhook(
                 settings.webhook_url,
                 secret_token=secret,
-                allowed_updates=Update.ALL_TYPES,
+                allowed_updates=list(HANDLED_UPDATES),
                 max_connections=100,
             )
         log.info(

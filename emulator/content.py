@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from emulator.errors import ApiError
-from emulator.markup import Entity, parse_text
+from emulator.formatting import Entity, parse_text
 from emulator.params import UploadedFile
 from emulator.state import JsonObject, World, encode_id
 

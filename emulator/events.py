@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emulator.markup import entity_text
+from emulator.formatting import entity_text
 from emulator.state import BotAccount, Chat, JsonObject, Member, Message, User, World
 
 ADMIN_STATUSES = frozenset({"creator", "administrator"})

@@ -12,7 +12,7 @@ from emulator.content import (
     user_keyboard,
 )
 from emulator.errors import ApiError
-from emulator.markup import Entity
+from emulator.formatting import Entity
 from emulator.state import BotAccount, Chat, JsonObject, Message, World
 
 NOT_MODIFIED = (

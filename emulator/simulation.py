@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Literal, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from aiohttp import web
 
 from emulator.clock import Clock, SystemClock
 from emulator.content import caption_text, inline_keyboard, message_text, resolve_photo
 from emulator.events import deliver_message, member_change
-from emulator.faults import DEFAULT_HOLD, FaultPlan
+from emulator.faults import DEFAULT_HOLD, FaultKind, FaultPlan, restart_update_ids
 from emulator.files import store_document
+from emulator.formatting import detect_entities
 from emulator.limits import RateLimits
-from emulator.markup import detect_entities
 from emulator.server import build_app
 from emulator.state import (
     ADMIN_RIGHTS,
+    FIRST_UPDATE_ID,
     BotAccount,
     CallbackAnswer,
     CallbackQuery,
@@ -696,20 +697,23 @@ class Emulator:
 
     def inject_faults(
         self,
-        status: int | Literal["timeout"] = 502,
+        status: FaultKind = 502,
         *,
         methods: set[str] | None = None,
         count: int | None = None,
         seconds: float | None = None,
         hold: float = DEFAULT_HOLD,
+        result: object = None,
     ) -> FaultPlan:
         """Answer the next `count` requests (or all for `seconds`) with a 5xx, or hold them.
 
         `methods` limits the fault to those Bot API methods; "timeout" holds each request for
-        `hold` seconds without doing it, so the client times out first.
+        `hold` seconds without doing it, so the client times out first; "result" answers
+        `"ok": true` with `result` at once (`None`: `null`; `[]` for a getUpdates that never
+        waits), without doing the method.
         """
         return self.world.faults.add(
-            status, methods=methods, count=count, seconds=seconds, hold=hold
+            status, methods=methods, count=count, seconds=seconds, hold=hold, result=result
         )
 
     def clear_faults(self) -> None:
@@ -719,6 +723,14 @@ class Emulator:
     def faults_injected(self) -> int:
         """How many requests injected faults have answered so far."""
         return self.world.faults.injected
+
+    def restart_update_ids(
+        self, first: int = FIRST_UPDATE_ID, *, bot: BotAccount | None = None
+    ) -> int:
+        """Number the bot's next updates from `first` again (default: the very first id it was
+        given), as a Bot API server does after a restart; returns the next id."""
+        restart_update_ids(self._the_bot(bot), first)
+        return first
 
     def update_ids(self, bot: BotAccount | None = None) -> list[int]:
         """The ids of the bot's recent updates, oldest first (delivered or not)."""

@@ -18,15 +18,15 @@ import aiohttp
 from emulator.clock import Clock
 from emulator.errors import ApiError
 from emulator.faults import Faults
+from emulator.formatting import Entity, to_html
 from emulator.limits import FloodControl, RateLimits
-from emulator.markup import Entity
-from emulator.rendering import to_html
 
 if TYPE_CHECKING:
     from emulator.files import StoredFile
 
 JsonObject = dict[str, Any]
 UPDATE_HISTORY = 1000
+FIRST_UPDATE_ID = 100_000_001
 
 # Telegram's default when a bot never chose: everything except these three.
 OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -124,7 +124,10 @@ class BotAccount:
     # Recent updates, for a test to deliver one again (emulator.faults); replays go out first.
     history: deque[Update] = field(default_factory=lambda: deque(maxlen=UPDATE_HISTORY))
     replays: deque[Update] = field(default_factory=deque)
-    last_update_id: int = 100_000_000
+    last_update_id: int = FIRST_UPDATE_ID - 1
+    # After a restart of update ids (emulator.faults): the newest id handed out since, beyond
+    # which an offset (perhaps from before the restart) confirms nothing.
+    handed_out_since_restart: int | None = None
     allowed_updates: frozenset[str] | None = None
     webhook: WebhookConfig | None = None
     poll_generation: int = 0

@@ -1,6 +1,6 @@
 """Chats, messages and users as the web view shows them: plain JSON, never a bot token.
 
-Message text becomes HTML only through its entities (emulator.rendering escapes the rest);
+Message text becomes HTML only through its entities (emulator.formatting escapes the rest);
 every other string is plain text for the page to set as text. Private chats exist per
 (bot, user), so a chat's key is its id, or `user_id.bot_id` for a private chat.
 """
@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from emulator.rendering import to_html
+from emulator.formatting import to_html
 from emulator.state import Chat, JsonObject, Message, User, World
 
 SAFE_LINK_SCHEMES = frozenset({"http", "https", "tg", "mailto"})
+ADMIN_STATUSES = frozenset({"creator", "administrator"})
 PREVIEW_CHARS = 80
 
 
@@ -78,6 +79,21 @@ def _people(world: World, chat: Chat) -> list[User]:
     return members
 
 
+def _bots_in(world: World, chat: Chat) -> list[JsonObject]:
+    """Each bot's standing in a group or channel ("left" when never added), for the page's
+    "add the bot" and "make it admin" actions; private chats have none to offer."""
+    if chat.type == "private":
+        return []
+    return [
+        {
+            "id": bot.id,
+            "username": bot.username,
+            "status": member.status if (member := chat.members.get(bot.id)) else "left",
+        }
+        for bot in world.bots.values()
+    ]
+
+
 def chat_summary(world: World, chat: Chat) -> JsonObject:
     messages = _visible(chat)
     last = messages[-1] if messages else None
@@ -91,6 +107,8 @@ def chat_summary(world: World, chat: Chat) -> JsonObject:
         "message_count": len(messages),
         "preview": _preview(last) if last is not None else "",
         "pressers": [user.id for user in _people(world, chat)],
+        "bots": _bots_in(world, chat),
+        "migrated": chat.migrated_to is not None,
     }
 
 
@@ -99,6 +117,14 @@ def users_list(world: World) -> list[JsonObject]:
         {"id": user.id, "name": user_name(user), "username": user.username}
         for user in world.users.values()
         if not user.is_bot
+    ]
+
+
+def bots_list(world: World) -> list[JsonObject]:
+    """The bots by name, for choosing whose private chat to open; never their tokens."""
+    return [
+        {"id": bot.id, "username": bot.username, "name": bot.first_name}
+        for bot in world.bots.values()
     ]
 
 
@@ -218,6 +244,8 @@ def fingerprint(world: World) -> tuple[int, ...]:
     for chat in chats:
         numbers.append(chat.last_message_id)
         numbers.append(sum(m.present for m in chat.members.values()))
+        # A promotion changes no head count, but the page's "make admin" button must go.
+        numbers.append(sum(m.status in ADMIN_STATUSES for m in chat.members.values()))
         numbers.append(int(chat.started))
         for message in chat.messages.values():
             numbers.append(len(message.edits) * 2 + int(message.deleted))

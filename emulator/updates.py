@@ -45,6 +45,9 @@ def _confirm(bot: BotAccount, offset: int | None) -> None:
         while len(updates) > -offset:
             updates.popleft()
         return
+    if bot.handed_out_since_restart is not None:
+        # A restarted server knows nothing of the ids it handed out before.
+        offset = min(offset, bot.handed_out_since_restart + 1)
     while updates and updates[0].update_id < offset:
         updates.popleft()
 
@@ -81,6 +84,9 @@ async def get_updates(call: Call) -> object:
         if index >= limit:
             break
         batch.append(update.to_api())
+    if bot.handed_out_since_restart is not None and batch:
+        newest = max(int(update["update_id"]) for update in batch)
+        bot.handed_out_since_restart = max(bot.handed_out_since_restart, newest)
     return batch
 
 

@@ -1,9 +1,11 @@
-"""The emulator's web view: every chat as a live transcript, with buttons to press as any user.
+"""The emulator's web view: every chat as a live transcript, written in and pressed as any user.
 
 Mounted under /web/ on the emulator's own server when it runs with `web=True` (loopback only).
 The page long-polls a version number that moves whenever what it shows changes; a press goes
-through `Emulator.press_button`, so the bot gets a real callback_query and its answer is shown.
-Nothing served here contains a bot token.
+through `Emulator.press_button`, so the bot gets a real callback_query and its answer is shown;
+the composer's posts (new users, chats, the bot added, messages) go through emulator.composer.
+Every post is JSON, which another site's page cannot send without a CORS preflight we never
+answer. Nothing served here contains a bot token.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from emulator import transcript
+from emulator import composer, transcript
+from emulator.server import MAX_BODY_BYTES
 from emulator.state import JsonObject, Message, User, World
 
 if TYPE_CHECKING:
@@ -113,6 +116,10 @@ async def _users(request: web.Request) -> web.Response:
     return _json({"users": transcript.users_list(_emulator(request).world)})
 
 
+async def _bots(request: web.Request) -> web.Response:
+    return _json({"bots": transcript.bots_list(_emulator(request).world)})
+
+
 async def _messages(request: web.Request) -> web.Response:
     world = _emulator(request).world
     chat = transcript.find_chat(world, request.match_info["key"])
@@ -171,8 +178,8 @@ def _pressed(world: World, body: dict[str, object]) -> tuple[Message, User, Json
     return message, user, button
 
 
-async def _press(request: web.Request) -> web.Response:
-    """Press a callback button as a user: a real callback_query, answered with the bot's toast."""
+async def _json_body(request: web.Request) -> dict[str, object]:
+    """The posted JSON object, or the refusal (a form post, broken JSON, an oversized body)."""
     # A JSON body cannot come from another site's form without a CORS preflight we never answer.
     if request.content_type != "application/json":
         raise _refusal(web.HTTPUnsupportedMediaType, "send JSON")
@@ -180,8 +187,19 @@ async def _press(request: web.Request) -> web.Response:
         body = await request.json()
     except ValueError:
         raise _refusal(web.HTTPBadRequest, "send a JSON object") from None
+    except web.HTTPRequestEntityTooLarge:
+        error = f"a post is at most {MAX_BODY_BYTES // (1024 * 1024)} MB"
+        raise web.HTTPRequestEntityTooLarge(
+            MAX_BODY_BYTES, text=json.dumps({"error": error}), content_type="application/json"
+        ) from None
     if not isinstance(body, dict):
         raise _refusal(web.HTTPBadRequest, "send a JSON object")
+    return body
+
+
+async def _press(request: web.Request) -> web.Response:
+    """Press a callback button as a user: a real callback_query, answered with the bot's toast."""
+    body = await _json_body(request)
     emulator = _emulator(request)
     message, user, button = _pressed(emulator.world, body)
     try:
@@ -201,8 +219,25 @@ async def _press(request: web.Request) -> web.Response:
     )
 
 
+def _composing(action: composer.Action) -> WebHandler:
+    """One composer action as a POST handler: its JSON answer, or its refusal as JSON."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        body = await _json_body(request)
+        emulator = _emulator(request)
+        try:
+            answer = await action(emulator, body)
+        except composer.Refusal as refusal:
+            return _json({"error": refusal.error}, refusal.status)
+        # New users and groups change what the page shows without any update being queued.
+        emulator.world.signal.notify()
+        return _json(answer)
+
+    return handle
+
+
 def mount_web(app: web.Application, emulator: Emulator) -> None:
-    """Add the web view's routes (page, JSON, press) to the emulator's app."""
+    """Add the web view's routes (page, JSON, press, composer) to the emulator's app."""
     app[EMULATOR_KEY] = emulator
     app[VERSION_KEY] = _Version(emulator.world)
     routes: list[tuple[str, str, WebHandler]] = [
@@ -210,9 +245,14 @@ def mount_web(app: web.Application, emulator: Emulator) -> None:
         ("GET", "/web/", _asset),
         ("GET", "/web/api/chats", _chats),
         ("GET", "/web/api/users", _users),
+        ("GET", "/web/api/bots", _bots),
         ("GET", "/web/api/chats/{key}/messages", _messages),
         ("GET", "/web/api/version", _version),
         ("POST", "/web/api/press", _press),
+        *(
+            ("POST", f"/web/api/{name}", _composing(action))
+            for name, action in composer.ACTIONS.items()
+        ),
         ("GET", "/web/{name}", _asset),
     ]
     for method, path, handler in routes:

@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 from time import struct_time
 from typing import Any
 
-import httpx
 from selectolax.lexbor import LexborHTMLParser
 
 from newsroom.errors import IngestError
 from newsroom.fetch import download
 from newsroom.plaintext import one_line
 from newsroom.urls import canonical_url, is_web_url, resolve_url
+from newsroom.web_client import WebClient
 
 FEED_TYPES = frozenset(
     {
@@ -58,7 +58,7 @@ class FeedFetch:
 
 
 async def fetch_feed(
-    client: httpx.AsyncClient,
+    client: WebClient,
     url: str,
     etag: str | None = None,
     modified: str | None = None,

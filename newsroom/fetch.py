@@ -1,6 +1,8 @@
 """Bounded HTTP GET for pages and feeds: few redirects, one deadline, a size cap, a type check.
 
-Every failure becomes an IngestError naming the address and a reason an admin can act on.
+Each hop may be confined to listed sites; the size cap counts unpacked bytes; connections go
+through WebClient, which refuses private and local addresses. Every failure becomes an
+IngestError naming the address and a reason an admin can act on.
 """
 
 import asyncio
@@ -12,8 +14,10 @@ from urllib.parse import urljoin
 
 import httpx
 
+from newsroom.content_coding import ACCEPTED, BoundedBody, OverLimit, UnaskedCoding, Unreadable
 from newsroom.errors import IngestError
-from newsroom.urls import is_web_url
+from newsroom.urls import is_web_url, on_sites
+from newsroom.web_client import AddressRefused, WebClient
 
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -28,6 +32,7 @@ class _Wanted:
     what: str
     max_bytes: int
     timeout: float
+    sites: Collection[str] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +53,7 @@ class Download:
 
 
 async def download(
-    client: httpx.AsyncClient,
+    client: WebClient,
     url: str,
     *,
     accept: Collection[str],
@@ -56,17 +61,24 @@ async def download(
     max_bytes: int,
     timeout: float,
     headers: Mapping[str, str] | None = None,
+    sites: Collection[str] | None = None,
 ) -> Download:
     """GET `url`, following at most five redirects, all within `timeout` seconds.
 
     `accept` lists the media types wanted and `what` names them for messages ("a web page").
+    With `sites`, the address and every redirect must stay on those sites (subdomains too).
     A 304 answer comes back with no content; any other status outside 2xx is an error.
     """
+    if not isinstance(client, WebClient):
+        # A plain httpx client would connect anywhere: loopback, the intranet, cloud metadata.
+        raise TypeError("pages and feeds are fetched with a newsroom.web_client.WebClient")
     if not is_web_url(url):
         raise IngestError(f"{url}: not an http(s) address")
+    if sites is not None and not on_sites(url, sites):
+        raise IngestError(f"{url}: not on the listed sites")
     try:
         async with asyncio.timeout(timeout):
-            wanted = _Wanted(accept, what, max_bytes, timeout)
+            wanted = _Wanted(accept, what, max_bytes, timeout, sites)
             return await _follow(client, url, wanted, headers or {})
     except TimeoutError:
         raise IngestError(f"{url}: no complete answer within {timeout:g} seconds") from None
@@ -95,23 +107,30 @@ async def _follow(
 ) -> Download:
     visited = [url]
     current = url
+    # Only codings BoundedBody can unpack within the limit are offered.
+    asked = {"Accept-Encoding": ACCEPTED, **headers}
     while True:
-        request = client.build_request(
-            "GET", current, headers=dict(headers), timeout=wanted.timeout
-        )
-        response = await client.send(request, stream=True, follow_redirects=False)
+        request = client.build_request("GET", current, headers=asked, timeout=wanted.timeout)
+        try:
+            response = await client.send(request, stream=True, follow_redirects=False)
+        except AddressRefused as refusal:
+            hop = "" if current == url else f"it redirects to {current}, and "
+            raise IngestError(f"{url}: refused: {hop}{refusal}") from None
         try:
             if response.status_code in _REDIRECT_STATUSES and "location" in response.headers:
-                current = _next_hop(url, visited, urljoin(current, response.headers["location"]))
+                target = urljoin(current, response.headers["location"])
+                current = _next_hop(url, visited, target, wanted.sites)
                 continue
             return await _read(url, current, response, wanted)
         finally:
             await response.aclose()
 
 
-def _next_hop(url: str, visited: list[str], target: str) -> str:
+def _next_hop(url: str, visited: list[str], target: str, sites: Collection[str] | None) -> str:
     if not is_web_url(target):
         raise IngestError(f"{url}: redirects to {target!r}, which is not an http(s) address")
+    if sites is not None and not on_sites(target, sites):
+        raise IngestError(f"{url}: redirects off the listed sites (to {target})")
     if target in visited:
         raise IngestError(f"{url}: redirects in a loop (back to {target})")
     if len(visited) > MAX_REDIRECTS:
@@ -137,14 +156,22 @@ async def _read(url: str, final_url: str, response: httpx.Response, wanted: _Wan
         raise IngestError(
             f"{url}: {what} of {int(declared):,} bytes is over the {max_bytes:,} limit"
         )
-    received = bytearray()
-    async for chunk in response.aiter_bytes():
-        received += chunk
-        if len(received) > max_bytes:
-            # Stop reading here: closing the stream drops the rest unread.
-            raise IngestError(f"{url}: {what} larger than the {max_bytes:,} byte limit")
+    coding = response.headers.get("content-encoding", "")
+    try:
+        body = BoundedBody(coding, limit=max_bytes)
+        # Raw bytes, unpacked here: httpx would unpack a whole chunk at once, however large.
+        async for chunk in response.aiter_raw():
+            body.feed(chunk)
+        content = body.content()
+    except UnaskedCoding:
+        raise IngestError(f"{url}: sent in {coding!r} coding, which was not asked for") from None
+    except OverLimit:
+        # Stop reading here: closing the stream drops the rest unread.
+        raise IngestError(f"{url}: {what} larger than the {max_bytes:,} byte limit") from None
+    except Unreadable as error:
+        raise IngestError(f"{url}: {what} that cannot be unpacked: {error}") from None
     return Download(
-        final_url, status, media_type, response.charset_encoding, response.headers, bytes(received)
+        final_url, status, media_type, response.charset_encoding, response.headers, content
     )
 
 

@@ -1,10 +1,9 @@
 """The one way in: whatever source an admin gives (Markdown, saved page, address) to a draft."""
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
-
-import httpx
 
 from newsroom.article import ArticleDraft
 from newsroom.errors import IngestError
@@ -12,6 +11,7 @@ from newsroom.feeds import FeedItem
 from newsroom.frontmatter import parse_markdown_article
 from newsroom.summary import DEFAULT_KEY_POINTS, summarised
 from newsroom.urls import is_web_url
+from newsroom.web_client import WebClient
 from newsroom.webpage import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, load_page
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
@@ -21,22 +21,28 @@ HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 async def ingest(
     source: str,
     *,
-    client: httpx.AsyncClient | None = None,
+    client: WebClient | None = None,
     summary_sentences: int = DEFAULT_KEY_POINTS,
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout: float = DEFAULT_TIMEOUT,
+    sites: Collection[str] | None = None,
 ) -> ArticleDraft:
     """The article at `source`, with key points and reading time filled.
 
     `source` is an http(s) address, a .md file with front matter or a saved .html page; at
-    most `max_bytes` are read, and a download gets `timeout` seconds in all.
+    most `max_bytes` are read, and a download gets `timeout` seconds in all. With `sites`,
+    only an address on those sites is read, and every redirect must stay on them.
     Raises IngestError, naming the source, when it cannot become an article.
     """
     if summary_sentences < 1:
         raise ValueError(f"summary_sentences must be at least 1, got {summary_sentences}")
     location = source.strip()
     if is_web_url(location):
-        draft = await load_page(location, client=client, max_bytes=max_bytes, timeout=timeout)
+        draft = await load_page(
+            location, client=client, max_bytes=max_bytes, timeout=timeout, sites=sites
+        )
+    elif sites is not None:
+        raise IngestError(f"{location or '(empty)'}: not an http(s) address")
     else:
         suffix = Path(location).suffix.lower()
         if suffix in MARKDOWN_SUFFIXES:
@@ -55,7 +61,7 @@ async def ingest(
 async def ingest_feed_item(
     item: FeedItem,
     *,
-    client: httpx.AsyncClient | None = None,
+    client: WebClient | None = None,
     summary_sentences: int = DEFAULT_KEY_POINTS,
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout: float = DEFAULT_TIMEOUT,

@@ -1,7 +1,18 @@
-"""Markdown article bodies turned into plain paragraphs: markup stripped, headings kept as text."""
+"""Markdown article bodies turned into plain paragraphs: markup stripped, headings kept as text.
 
-import html
+Blocks (paragraphs, headings, list items, quotes, code fences) are found here line by line; the
+inline markup inside them (emphasis, links, code spans, escapes, tags) is read by markdown-it-py
+as CommonMark reads it, and only the text a reader would see is kept.
+"""
+
+from __future__ import annotations
+
 import re
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -10,34 +21,41 @@ _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)\s*$")
 _THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(?:\s*\1){2,}\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+(.*)$")
 _QUOTE_MARKER = re.compile(r"^\s*(?:>\s?)+")
-_REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S+.*$")
+_REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[([^\]]+)\]:\s*(\S+).*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
-# Backslash escapes are swapped for private-use characters so later rules cannot reread them.
-_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~<])")
-_PRIVATE_BASE = 0xE000
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]")
-_INLINE_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
-_REFERENCE_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
-_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
-_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
-_CODE = re.compile(r"(`+)(.+?)\1")
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_STAR_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
-# Underscores inside words (snake_case, file_names) are not emphasis in Markdown.
-_UNDERSCORE_EMPHASIS = re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])")
-_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+# Inline tokens that carry the words a reader sees; pictures and raw HTML tags carry none.
+_TEXT_TOKENS = frozenset({"text", "text_special", "code_inline"})
+_BREAK_TOKENS = frozenset({"softbreak", "hardbreak"})
+
+
+class _Block(NamedTuple):
+    """One paragraph's source: Markdown to read, or the lines of a code fence, kept as written."""
+
+    source: str
+    code: bool = False
+
+
+@cache
+def _inline_reader() -> MarkdownIt:
+    """CommonMark's inline rules plus ~~strikethrough~~, with raw HTML recognised as tags."""
+    # Imported here: markdown-it-py slows the bot's start-up, and only Markdown articles need it.
+    from markdown_it import MarkdownIt  # noqa: PLC0415
+
+    return MarkdownIt("commonmark", {"html": True}).enable("strikethrough")
 
 
 def markdown_paragraphs(markdown: str) -> list[str]:
     """The body's paragraphs as plain text; list items and headings are paragraphs of their own."""
-    blocks: list[str] = []
+    blocks: list[_Block] = []
     current: list[str] = []
     in_fence: str | None = None
+    # Link reference definitions ("[label]: https://..."), for links that name them anywhere.
+    references: dict[str, dict[str, str]] = {}
 
-    def flush() -> None:
+    def flush(*, code: bool = False) -> None:
         if current:
-            blocks.append(" ".join(current))
+            blocks.append(_Block("\n".join(current), code=code))
             current.clear()
 
     for raw in _COMMENT.sub("", markdown.replace("\r\n", "\n").replace("\r", "\n")).split("\n"):
@@ -47,7 +65,7 @@ def markdown_paragraphs(markdown: str) -> list[str]:
                 flush()
                 in_fence = marker[0]
             elif marker[0] == in_fence:
-                flush()
+                flush(code=True)
                 in_fence = None
             continue
         if in_fence is not None:
@@ -55,44 +73,57 @@ def markdown_paragraphs(markdown: str) -> list[str]:
                 current.append(raw.strip())
             continue
         line = _QUOTE_MARKER.sub("", raw)
-        if not line.strip() or _REFERENCE_DEFINITION.match(line) or _TABLE_RULE.match(line):
+        if definition := _REFERENCE_DEFINITION.match(line):
             flush()
-        elif current and _SETEXT_UNDERLINE.match(line):
-            flush()  # the paragraph just read was a heading; it stays a paragraph of its own
-        elif _THEMATIC_BREAK.match(line):
+            label, address = definition.groups()
+            # The first definition of a label wins, as in CommonMark.
+            references.setdefault(_reference_key(label), {"href": address, "title": ""})
+        elif (
+            not line.strip()
+            or _TABLE_RULE.match(line)
+            # A setext underline: the paragraph just read was a heading, a paragraph of its own.
+            or (current and _SETEXT_UNDERLINE.match(line))
+            or _THEMATIC_BREAK.match(line)
+        ):
             flush()
         elif heading := _ATX_HEADING.match(line):
             flush()
-            blocks.append(heading.group(1) or "")
+            blocks.append(_Block(heading.group(1) or ""))
         elif item := _LIST_ITEM.match(line):
             flush()
             current.append(item.group(1))
         else:
             current.append(line.strip().strip("|") if line.lstrip().startswith("|") else line)
-    flush()
-    return [text for block in blocks if (text := plain_inline(block))]
+    flush(code=in_fence is not None)
+    env = {"references": references}
+    return [text for block in blocks if (text := _plain_block(block, env))]
+
+
+def _plain_block(block: _Block, env: dict[str, Any]) -> str:
+    if block.code:
+        return " ".join(block.source.split())  # code says what it says: no markup inside
+    return _plain_text(block.source, env)
 
 
 def plain_inline(text: str) -> str:
     """One line of Markdown with its inline markup (emphasis, links, code, tags) removed."""
-    escaped = _ESCAPE.sub(lambda match: chr(_PRIVATE_BASE + ord(match.group(1))), text)
-    for pattern, replacement in (
-        (_IMAGE, ""),
-        (_INLINE_LINK, r"\1"),
-        (_REFERENCE_LINK, r"\1"),
-        (_AUTOLINK, r"\1"),
-        (_HTML_TAG, ""),
-        (_CODE, r"\2"),
-        (_STRONG, r"\2"),
-        (_STAR_EMPHASIS, r"\1"),
-        (_UNDERSCORE_EMPHASIS, r"\1"),
-        (_STRIKE, r"\1"),
-    ):
-        escaped = pattern.sub(replacement, escaped)
-    restored = "".join(
-        chr(ord(char) - _PRIVATE_BASE)
-        if _PRIVATE_BASE <= ord(char) < _PRIVATE_BASE + 128
-        else char
-        for char in escaped
-    )
-    return " ".join(html.unescape(restored).split())
+    return _plain_text(text, {})
+
+
+def _plain_text(markdown: str, env: dict[str, Any]) -> str:
+    """The words a reader sees in inline Markdown: every token's text but pictures and tags."""
+    (paragraph,) = _inline_reader().parseInline(markdown, env)
+    words: list[str] = []
+    for token in paragraph.children or ():
+        if token.type in _TEXT_TOKENS:
+            words.append(token.content)
+        elif token.type in _BREAK_TOKENS:
+            words.append(" ")
+    return " ".join("".join(words).split())
+
+
+def _reference_key(label: str) -> str:
+    """A reference label as link rules look it up: case-folded, inner whitespace collapsed."""
+    from markdown_it.common.utils import normalizeReference  # noqa: PLC0415 - see _inline_reader
+
+    return normalizeReference(label)

@@ -14,7 +14,7 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from newsroom.plaintext import one_line, split_paragraphs
-from newsroom.urls import resolve_url
+from newsroom.urls import resolve_url, same_host
 
 # Most specific first: a page describing both a WebPage and a NewsArticle means the article.
 _ARTICLE_TYPES = (
@@ -69,11 +69,14 @@ class PageMetadata:
 
 
 def read_metadata(tree: LexborHTMLParser, *, base: str) -> PageMetadata:
-    """The page's declared metadata, links resolved against `base`."""
+    """The page's declared metadata, links resolved against `base`.
+
+    With a `base` (where the page was fetched), the page's own address counts only on that host.
+    """
     ld = _json_ld_article(tree)
     meta = _meta_tags(tree)
     canonical_link = tree.css_first('link[rel="canonical"]')
-    canonical = _first_url(
+    canonical = _own_address(
         base,
         canonical_link.attributes.get("href") if canonical_link else None,
         meta.get("og:url"),
@@ -184,6 +187,12 @@ def _strip_tags(text: str) -> str:
         return text
     body = LexborHTMLParser(f"<div>{text}</div>").body
     return body.text(deep=True) if body is not None else text
+
+
+def _own_address(base: str, *values: Any) -> str | None:
+    # Another host's address would let any page pass itself off as that site's article.
+    candidates = (_first_url(base, value) for value in values)
+    return next((url for url in candidates if url and (not base or same_host(url, base))), None)
 
 
 def _first_url(base: str, *values: Any) -> str | None:

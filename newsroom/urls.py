@@ -1,5 +1,6 @@
 """Web addresses as the domain compares them: absolute http(s), resolved and canonical."""
 
+from collections.abc import Iterable
 from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -32,6 +33,8 @@ def canonical_url(url: str) -> str:
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address keeps its brackets, or the port would merge in
     port = parts.port
     # Built from host and port alone: credentials never belong in a published link.
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
@@ -43,6 +46,18 @@ def canonical_url(url: str) -> str:
         ]
     )
     return urlunsplit(SplitResult(scheme, netloc, parts.path or "/", query, ""))
+
+
+def on_sites(address: str, sites: Iterable[str]) -> bool:
+    """Whether the address is on one of the sites (a hostname, its subdomains included)."""
+    host = _host(address)
+    names = [name for name in map(_site_name, sites) if name]
+    return bool(host) and any(host == name or host.endswith(f".{name}") for name in names)
+
+
+def same_host(address: str, other: str) -> bool:
+    """Whether two addresses name the same host, a leading "www." aside."""
+    return _host(address).removeprefix("www.") == _host(other).removeprefix("www.") != ""
 
 
 def resolve_url(href: str, *, base: str) -> str | None:
@@ -59,6 +74,17 @@ def resolve_url(href: str, *, base: str) -> str | None:
     if not is_web_url(absolute):
         return None
     return canonical_url(absolute)
+
+
+def _host(address: str) -> str:
+    try:
+        return (urlsplit(address.strip()).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _site_name(site: str) -> str:
+    return site.strip().lower().rstrip(".")
 
 
 def _is_tracking(name: str) -> bool:

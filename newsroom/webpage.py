@@ -7,9 +7,9 @@ out of the tree before the body is read.
 
 import asyncio
 import re
+from collections.abc import Collection
 from pathlib import Path
 
-import httpx
 from selectolax.lexbor import LexborHTMLParser
 
 from newsroom.article import ArticleDraft
@@ -23,6 +23,7 @@ from newsroom.page_related import take_related
 from newsroom.plaintext import join_paragraphs
 from newsroom.summary import summarised
 from newsroom.urls import canonical_url, is_web_url
+from newsroom.web_client import WebClient
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 DEFAULT_MAX_BYTES = 5_000_000
@@ -40,7 +41,8 @@ _THIN_BODY_SHARE = 0.5
 def extract_article(html: str, *, url: str) -> ArticleDraft:
     """The article a page holds; `url` is where the page was read (it resolves relative links).
 
-    The draft's address is the page's canonical link, else og:url, else `url`.
+    The draft's address is the page's canonical link, else og:url, else `url`; a canonical
+    link or og:url on another host than `url` (a leading "www." aside) is passed over.
     Raises IngestError (starting with `url`) when the page is not HTML or has no title or text.
     """
     try:
@@ -50,7 +52,7 @@ def extract_article(html: str, *, url: str) -> ArticleDraft:
 
 
 async def fetch_page(
-    client: httpx.AsyncClient,
+    client: WebClient,
     url: str,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -63,18 +65,25 @@ async def fetch_page(
 async def load_page(
     source: str,
     *,
-    client: httpx.AsyncClient | None = None,
+    client: WebClient | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout: float = DEFAULT_TIMEOUT,
+    sites: Collection[str] | None = None,
 ) -> ArticleDraft:
-    """The article from an http(s) address or a saved HTML file (which must name its address)."""
+    """The article from an http(s) address or a saved HTML file (which must name its address).
+
+    Without a client, one that reaches public addresses only is used. With `sites`, the
+    address and every redirect must stay on those sites.
+    """
     if is_web_url(source):
         if client is not None:
-            final_url, html = await _fetch(client, source, max_bytes=max_bytes, timeout=timeout)
+            final_url, html = await _fetch(
+                client, source, max_bytes=max_bytes, timeout=timeout, sites=sites
+            )
         else:
-            async with httpx.AsyncClient() as own_client:
+            async with WebClient() as own_client:
                 final_url, html = await _fetch(
-                    own_client, source, max_bytes=max_bytes, timeout=timeout
+                    own_client, source, max_bytes=max_bytes, timeout=timeout, sites=sites
                 )
         return extract_article(html, url=final_url)
     location, html = await asyncio.to_thread(_read_file, source, max_bytes)
@@ -85,7 +94,12 @@ async def load_page(
 
 
 async def _fetch(
-    client: httpx.AsyncClient, url: str, *, max_bytes: int, timeout: float
+    client: WebClient,
+    url: str,
+    *,
+    max_bytes: int,
+    timeout: float,
+    sites: Collection[str] | None = None,
 ) -> tuple[str, str]:
     answer = await download(
         client,
@@ -95,6 +109,7 @@ async def _fetch(
         max_bytes=max_bytes,
         timeout=timeout,
         headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"},
+        sites=sites,
     )
     return answer.url, decode_text(answer.content, answer.charset)
 

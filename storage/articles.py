@@ -1,7 +1,9 @@
 """Queries about articles: storing an ingested draft once, marking it published, finding it again.
 
 Every function takes the caller's session and never commits. An article is the same article when
-its canonical address or its source guid matches; storing it again returns the stored row.
+its canonical address or its source guid matches; storing it again returns the stored row, except
+when it is stored to be published: then a draft nobody published is set aside (withdrawn, its
+address and guid moved out of the way) and the publisher's own read is stored in its place.
 """
 
 from dataclasses import dataclass
@@ -12,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from newsroom.article import ArticleDraft
-from storage.models import Article, ArticleStatus, ResultsVisibility
+from storage.models import Article, ArticleStatus, Delivery, DeliveryStatus, ResultsVisibility
 from storage.polls import create_poll
 from storage.types import utcnow
 
@@ -46,6 +48,54 @@ async def store_article(session: AsyncSession, *, draft: ArticleDraft) -> StoreR
     existing = await find_article(session, url=draft.url, source_guid=draft.source_guid)
     if existing is not None:
         return StoreResult(existing, created=False)
+    return StoreResult(await _insert(session, draft), created=True)
+
+
+# The failure recorded on a set-aside article's pending deliveries.
+SET_ASIDE = "set aside"
+
+
+async def store_for_publishing(session: AsyncSession, *, draft: ArticleDraft) -> StoreResult:
+    """Store the draft a publisher just read, to be published: an article published before is
+    returned unchanged (created False); anything else comes from this very draft.
+
+    A stored article that is not published (an autocard's read of some page naming this
+    address, or of the page as it was then) is never what gets pushed: it is set aside first.
+    """
+    # Two rows may match (one by address, one by guid): set aside every unpublished one.
+    while (
+        existing := await find_article(session, url=draft.url, source_guid=draft.source_guid)
+    ) is not None and existing.status != ArticleStatus.PUBLISHED:
+        await _set_aside(session, existing)
+    if existing is not None:
+        return StoreResult(existing, created=False)
+    return StoreResult(await _insert(session, draft), created=True)
+
+
+async def _set_aside(session: AsyncSession, article: Article) -> None:
+    """Withdraw the unpublished article and free its address and guid for the publisher's read.
+
+    Its cards already shown, its poll and votes stay with it; readers are never pushed it.
+    """
+    article.status = ArticleStatus.WITHDRAWN
+    # Canonical addresses never carry a fragment, so the moved one can never match a real one.
+    article.canonical_url = f"{article.canonical_url}#set-aside-{article.id}"
+    article.source_guid = None
+    article.updated_at = utcnow()
+    session.add(article)
+    await session.flush()
+    # An autocard of it still waiting for a retry never goes out now.
+    await session.exec(
+        sa.update(Delivery)
+        .where(
+            col(Delivery.article_id) == article.id,
+            col(Delivery.status) == DeliveryStatus.PENDING,
+        )
+        .values(status=DeliveryStatus.CANCELLED, failure=SET_ASIDE, updated_at=utcnow())
+    )
+
+
+async def _insert(session: AsyncSession, draft: ArticleDraft) -> Article:
     now = utcnow()
     article = Article(
         canonical_url=draft.url,
@@ -78,7 +128,7 @@ async def store_article(session: AsyncSession, *, draft: ArticleDraft) -> StoreR
             closes_at=draft.poll.closes_at,
             visibility=ResultsVisibility.ALWAYS,
         )
-    return StoreResult(article, created=True)
+    return article
 
 
 async def mark_published(

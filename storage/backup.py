@@ -14,6 +14,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
+from storage.private_files import create_private_file, make_private_folders
+
 PAGES_PER_STEP = 1024  # copied between short pauses, so the bot's writers are not starved
 
 
@@ -39,9 +41,11 @@ async def backup(database_url: str, target: Path) -> int:
 def _copy(source: Path, target: Path) -> int:
     if not source.is_file():
         raise BackupNotSupportedError(f"no database file at {source}")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folders(target.parent)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    # Private before SQLite opens it: a backup holds readers' names and votes.
+    create_private_file(partial)
     reader, writer = sqlite3.connect(source), sqlite3.connect(partial)
     try:
         reader.backup(writer, pages=PAGES_PER_STEP)

@@ -7,10 +7,14 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.private_files import create_private_file, make_private_folders
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -48,6 +52,38 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
+class DatabaseUnavailableError(Exception):
+    """The database cannot be opened or written; the message says which one and why."""
+
+
+def _unavailable(where: object, reason: str) -> DatabaseUnavailableError:
+    return DatabaseUnavailableError(f"cannot open the database {where}: {reason}")
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """A new database file and its folders, private before SQLite creates them world-readable."""
+    try:
+        make_private_folders(path.parent)
+        create_private_file(path)
+    except OSError as error:
+        raise _unavailable(path, error.strerror or type(error).__name__) from None
+
+
+def _check_sqlite_opens(url: URL) -> None:
+    """Opens the SQLite database as the bot's connections do, and writes once (rolled back)."""
+    engine = create_engine(url.set(drivername="sqlite"), poolclass=NullPool)
+    event.listen(engine, "connect", _set_sqlite_pragmas)
+    try:
+        with engine.connect() as connection:
+            # A read-only file opens and reads fine: only a write tells. The driver begins no
+            # transaction before DDL by itself, hence the BEGIN.
+            connection.exec_driver_sql("BEGIN")
+            connection.exec_driver_sql("CREATE TABLE _open_check (x INTEGER)")
+            connection.rollback()
+    finally:
+        engine.dispose()
+
+
 class Database:
     """One engine for the life of the application and the sessions made from it."""
 
@@ -63,11 +99,13 @@ class Database:
 
     @classmethod
     def connect(cls, url: str, *, echo: bool = False) -> "Database":
-        """Create the engine; a SQLite file gets its folder, every connection gets the PRAGMAs."""
+        """Create the engine; every connection gets the PRAGMAs. A new SQLite file and the
+        folders made for it are private to the bot's user (DatabaseUnavailableError if they
+        cannot be made)."""
         parsed = make_url(url)
         is_sqlite = parsed.get_backend_name() == "sqlite"
         if is_sqlite and (path := _sqlite_file(parsed)) is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _prepare_sqlite_file(path)
         engine = create_async_engine(parsed, echo=echo)
         if is_sqlite:
             event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
@@ -80,6 +118,33 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    async def check_open(self) -> None:
+        """Opens a connection and writes (rolled back) once, so that a database which cannot
+        be opened or written fails at start with DatabaseUnavailableError, in one line."""
+        try:
+            if self.is_sqlite:
+                # Through the plain sqlite3 driver: a connection aiosqlite fails to open leaves
+                # its worker thread to report to an event loop that may be closed by then.
+                await asyncio.to_thread(_check_sqlite_opens, self.url)
+            else:
+                async with self.engine.connect() as connection:
+                    await connection.exec_driver_sql("SELECT 1")
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlite_errorname", None) == "SQLITE_BUSY":
+                return  # another process is writing: the file opens and takes writes
+            # The driver's own words, first line only (PostgreSQL's may run to several).
+            said = str(error.orig).strip()
+            reason = said.splitlines()[0] if said else type(error.orig).__name__
+            raise _unavailable(self._where(), reason) from None
+        except OSError as error:
+            raise _unavailable(self._where(), error.strerror or type(error).__name__) from None
+
+    def _where(self) -> str:
+        """The database as the admin wrote it, without a password."""
+        if self.is_sqlite and self.url.database:
+            return self.url.database
+        return self.url.render_as_string(hide_password=True)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -450,13 +450,18 @@ class PollChange(SQLModel, table=True):
 
 
 class SeenUpdate(SQLModel, table=True):
-    """A Telegram update the bot has taken on, by update_id: the same update delivered again
-    (after a restart before the offset was confirmed) is skipped. A window of recent ids is kept.
+    """A Telegram update the bot has taken on, by update_id and a digest of what it carries:
+    the same update delivered again (after a restart before the offset was confirmed) is
+    skipped, while an update reusing an old id (ids started over) is new. Kept for a day.
     """
 
     __tablename__ = "seen_updates"
+    # Pruning drops rows by age.
+    __table_args__ = (sa.Index(None, "seen_at"),)
 
     update_id: int = Field(
         primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False}
     )
     seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # None for rows recorded before digests were (revision 0002): those match by id alone.
+    digest: str | None = Field(default=None, sa_type=sa.String(16))

@@ -1,20 +1,39 @@
-"""The window of Telegram update ids the bot has already taken on (table ``seen_updates``)."""
+"""The updates the bot has already taken on, by id and content digest (table ``seen_updates``).
 
-from collections.abc import Collection
+An update delivered again carries the same id and the same content; an update whose id was
+used before (Telegram, or a Bot API server, numbering from scratch after a restart or a quiet
+week) carries other content, or comes after the old row has aged out, and counts as new.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import SeenUpdate
 
 
-async def record_new(session: AsyncSession, *, update_ids: Collection[int]) -> set[int]:
-    """Record the ids; return those not seen before (one INSERT ... ON CONFLICT DO NOTHING)."""
-    if not update_ids:
+async def record_new(
+    session: AsyncSession,
+    *,
+    updates: Mapping[int, str],
+    seen_at: datetime,
+    forget_before: datetime,
+) -> set[int]:
+    """Record each update id with its digest; return the ids taken on as new.
+
+    New: never recorded, or recorded with another digest, or recorded before `forget_before`
+    (one INSERT ... ON CONFLICT DO UPDATE ... WHERE, so a repeat changes nothing).
+    """
+    if not updates:
         return set()
-    rows = [{"update_id": update_id} for update_id in set(update_ids)]
+    rows = [
+        {"update_id": update_id, "digest": digest, "seen_at": seen_at}
+        for update_id, digest in updates.items()
+    ]
     dialect = session.get_bind().dialect.name
     statement: sqlite.Insert | postgresql.Insert
     if dialect == "sqlite":
@@ -22,18 +41,21 @@ async def record_new(session: AsyncSession, *, update_ids: Collection[int]) -> s
     elif dialect == "postgresql":
         statement = postgresql.insert(SeenUpdate).values(rows)
     else:
-        raise NotImplementedError(f"no insert-or-skip for the {dialect} dialect")
-    statement = statement.on_conflict_do_nothing(index_elements=["update_id"])
+        raise NotImplementedError(f"no insert-or-update for the {dialect} dialect")
+    statement = statement.on_conflict_do_update(
+        index_elements=["update_id"],
+        set_={"digest": statement.excluded.digest, "seen_at": statement.excluded.seen_at},
+        # A row without a digest (recorded before digests) compares as NULL: a repeat, by id.
+        where=sa.or_(
+            col(SeenUpdate.digest) != statement.excluded.digest,
+            col(SeenUpdate.seen_at) < forget_before,
+        ),
+    )
     result = await session.exec(statement.returning(col(SeenUpdate.update_id)))
     return set(result.scalars().all())
 
 
-async def forget_older_than(session: AsyncSession, *, keep: int) -> int:
-    """Drop all but the newest `keep` ids (update ids only grow); returns how many went."""
-    newest = (await session.exec(select(sa.func.max(col(SeenUpdate.update_id))))).one()
-    if newest is None:
-        return 0
-    result = await session.exec(
-        sa.delete(SeenUpdate).where(col(SeenUpdate.update_id) <= newest - keep)
-    )
+async def forget_older_than(session: AsyncSession, *, before: datetime) -> int:
+    """Drop the updates recorded before `before`; returns how many went."""
+    result = await session.exec(sa.delete(SeenUpdate).where(col(SeenUpdate.seen_at) < before))
     return int(result.rowcount)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.command_input import echo
 from storage.models import ChatKind
 
 TARGET_FLAGS: dict[str, tuple[ChatKind, ...]] = {
@@ -50,7 +51,7 @@ def read_broadcast_command(text: str) -> BroadcastRequest:
             name = flag.group("flag").lower()
             if name not in TARGET_FLAGS:
                 known = ", ".join([*TARGET_FLAGS, "--topic NAME"])
-                raise BroadcastRequestError(f"Unknown option {name}; use {known}.")
+                raise BroadcastRequestError(f"Unknown option {echo(name, 40)}; use {known}.")
             kinds.extend(kind for kind in TARGET_FLAGS[name] if kind not in kinds)
             position = flag.end()
         elif when is None and (at := _AT.match(text, position)) is not None:

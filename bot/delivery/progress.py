@@ -4,7 +4,9 @@ The ledger is the truth: every few seconds the monitor counts each running broad
 status, edits the progress message (sent, failed, blocked, remaining, rate, ETA) when the text
 changed, and when no row is left to send writes the final report. It edits at most once per
 `PROGRESS_EDIT_SECONDS`, far under the admin chat's one-message-a-second limit, and picks up
-running broadcasts again after a restart.
+running broadcasts again after a restart. An edit that fails (a 5xx, an answer the client
+cannot read) is logged once per broadcast and the next one waits longer each time (up to
+`LONGEST_EDIT_WAIT`); the final report, if it cannot be edited in, is posted as a new message.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 from telegram.error import TelegramError
 
+from bot.backoff import Backoff
 from bot.delivery.wakeable import WakeableLoop
 from bot.telegram_errors import Failure, classify
 from storage import broadcasts, deliveries
@@ -28,6 +31,7 @@ log = logging.getLogger(__name__)
 PROGRESS_EDIT_SECONDS = 3.0
 # The rate is measured over this much recent time, so a pause shows in the ETA.
 RATE_WINDOW_SECONDS = 30.0
+LONGEST_EDIT_WAIT = 60.0  # seconds between tries of a progress message that keeps failing
 _UNREACHABLE = frozenset(
     {Failure.BLOCKED.value, Failure.KICKED.value, Failure.CHAT_NOT_FOUND.value}
 )
@@ -115,6 +119,10 @@ class BroadcastMonitor(WakeableLoop):
         self._interval = interval
         self._shown: dict[int, str] = {}
         self._samples: dict[int, deque[tuple[float, int]]] = {}
+        self._retries = Backoff(first=interval, longest=max(interval, LONGEST_EDIT_WAIT))
+        # Per broadcast: failed edits in a row, and when the next edit may be tried.
+        self._failures: dict[int, int] = {}
+        self._edit_after: dict[int, float] = {}
 
     async def _round(self) -> float:
         await self.tick()
@@ -152,13 +160,17 @@ class BroadcastMonitor(WakeableLoop):
                     cancelled=progress.cancelled,
                 )
             if finished is not None:
-                await self._show(finished, render_report(finished, progress))
+                await self._show(finished, render_report(finished, progress), final=True)
             self._shown.pop(broadcast_id, None)
             self._samples.pop(broadcast_id, None)
+            self._failures.pop(broadcast_id, None)
+            self._edit_after.pop(broadcast_id, None)
             log.info("broadcast %s ended: %s", broadcast_id, progress)
             return
         text = render_progress(broadcast_id, progress, self._rate(broadcast_id, progress.done))
-        if self._shown.get(broadcast_id) != text:
+        if self._shown.get(broadcast_id) != text and time.monotonic() >= self._edit_after.get(
+            broadcast_id, 0.0
+        ):
             await self._show(broadcast, text)
 
     def _rate(self, broadcast_id: int, done: int) -> float | None:
@@ -172,8 +184,9 @@ class BroadcastMonitor(WakeableLoop):
             return None
         return (done - first_done) / (now - first_at)
 
-    async def _show(self, broadcast: Broadcast, text: str) -> None:
-        """Edit the progress message, or post it when there is none (or it was deleted)."""
+    async def _show(self, broadcast: Broadcast, text: str, *, final: bool = False) -> None:
+        """Edit the progress message, or post it when there is none (or it was deleted, or
+        this is the final report and the edit failed)."""
         bot, broadcast_id = self._bot, broadcast.id or 0
         chat_id = broadcast.progress_chat_id or broadcast.author_id
         if bot is None:
@@ -185,17 +198,24 @@ class BroadcastMonitor(WakeableLoop):
                 )
             except TelegramError as error:
                 failure = classify(error)
-                if failure is not Failure.MESSAGE_GONE:
-                    if failure is not Failure.NOT_MODIFIED:
-                        log.warning("progress of broadcast %s: %s", broadcast_id, error)
+                if failure is Failure.NOT_MODIFIED:
                     self._shown[broadcast_id] = text
+                    return
+                if failure is not Failure.MESSAGE_GONE:
+                    self._edit_failed(broadcast_id, text, error.message)
+                    if not final:
+                        return
+            except Exception as error:  # e.g. a result python-telegram-bot cannot read
+                self._edit_failed(broadcast_id, text, f"{type(error).__name__}: {error}")
+                if not final:
                     return
             else:
                 self._shown[broadcast_id] = text
+                self._failures.pop(broadcast_id, None)
                 return
         try:
             message = await bot.send_message(chat_id, text)
-        except TelegramError as error:
+        except Exception as error:  # the admin's view only: the broadcast itself goes on
             log.warning("progress of broadcast %s could not be posted: %s", broadcast_id, error)
             return
         self._shown[broadcast_id] = text
@@ -207,3 +227,14 @@ class BroadcastMonitor(WakeableLoop):
                 message_id=message.message_id,
             )
         broadcast.progress_message_id = message.message_id
+
+    def _edit_failed(self, broadcast_id: int, text: str, reason: str) -> None:
+        """Logged once per broadcast; the next edit waits longer after each failure in a row."""
+        failures = self._failures.get(broadcast_id, 0) + 1
+        self._failures[broadcast_id] = failures
+        if failures == 1:
+            log.warning(
+                "progress of broadcast %s not edited (%s); trying less often", broadcast_id, reason
+            )
+        self._shown[broadcast_id] = text
+        self._edit_after[broadcast_id] = time.monotonic() + self._retries.wait(failures)

@@ -12,13 +12,13 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import httpx
 from telegram.error import TelegramError
 
 from bot.delivery.wakeable import WakeableLoop
 from bot.publishing import describe, describe_failure, publish_source
 from bot.settings import Settings
 from newsroom.errors import IngestError
+from newsroom.web_client import WebClient
 from storage import broadcasts, schedule
 from storage.engine import Database
 from storage.models import ScheduledAction, ScheduledKind
@@ -39,7 +39,7 @@ class Scheduler(WakeableLoop):
         *,
         db: Database,
         settings: Settings,
-        http: Callable[[], httpx.AsyncClient | None],
+        http: Callable[[], WebClient | None],
         on_queued: Callable[[], None],
     ) -> None:
         super().__init__(idle_seconds=MAX_SLEEP_SECONDS)

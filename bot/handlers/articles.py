@@ -13,9 +13,10 @@ from pathlib import PurePath
 from telegram import Document, Message, Update
 from telegram.error import TelegramError
 
-from bot.admins import ADMIN_ONLY, is_bot_admin
+from bot.admins import admin_chat
 from bot.article_cards import ArticleCard, card_for
 from bot.article_sender import post_card, register_shown_card
+from bot.command_input import echo
 from bot.context import BotContext
 from bot.publishing import describe, describe_failure, publish_draft, read_markdown, read_source
 from newsroom.article import ArticleDraft
@@ -40,24 +41,21 @@ async def publish(update: Update, context: BotContext) -> None:
     """Ingest the address (or the replied-to .md file), store it and queue it for subscribers."""
     if (message := update.effective_message) is None:
         return
-    if not is_bot_admin(update, context):
-        await message.reply_text(ADMIN_ONLY)
+    if (chat := await admin_chat(update, context)) is None:
         return
     document = message.reply_to_message.document if message.reply_to_message else None
     source = context.args[0].strip() if context.args else None
     if source is None and document is None:
-        await message.reply_text(PUBLISH_USAGE)
+        await chat.say(PUBLISH_USAGE)
         return
     if source is not None and not is_web_url(source):
         # Files on the bot's own server are for the command line, never for chat commands.
-        await message.reply_text(
-            describe_failure(IngestError(f"{source}: not an http(s) address"))
-        )
+        await chat.say(describe_failure(IngestError(f"{echo(source)}: not an http(s) address")))
         return
     if document is not None and source is None and (refusal := _refusal(document)) is not None:
-        await message.reply_text(refusal)
+        await chat.say(refusal)
         return
-    status = await message.reply_text(FETCHING)
+    status = await chat.say(FETCHING)
     services = context.services
     try:
         if source is not None:
@@ -67,8 +65,10 @@ async def publish(update: Update, context: BotContext) -> None:
             draft = await _draft_from_document(document, context)
         result = await publish_draft(services.db, draft)
     except IngestError as error:
-        log.info("publish refused: %s", error)
-        await status.edit_text(describe_failure(error))
+        # The address may be quoted in the reason: shortened, so the reason still fits.
+        reason = str(error) if source is None else str(error).replace(source, echo(source))
+        log.info("publish refused: %s", reason)
+        await status.edit_text(describe_failure(IngestError(reason)))
         return
     if result.queued:
         services.delivery.wake()
@@ -77,7 +77,7 @@ async def publish(update: Update, context: BotContext) -> None:
 
 
 def _refusal(document: Document) -> str | None:
-    name = document.file_name or "the file"
+    name = echo(document.file_name or "the file")
     if PurePath(name).suffix.lower() not in MARKDOWN_SUFFIXES:
         return f"Could not publish: {name} is not a Markdown (.md) file."
     if document.file_size is not None and document.file_size > MARKDOWN_MAX_BYTES:

@@ -14,8 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 
-from bot.admins import ADMIN_ONLY, is_bot_admin
+from bot.admins import ADMIN_ONLY, admin_chat, is_bot_admin
 from bot.callback_data import BroadcastDecision, encode, parse
+from bot.command_input import echo, sole_id
 from bot.context import BotContext
 from bot.delivery.broadcast_request import BroadcastRequestError, read_broadcast_command
 from bot.delivery.when import WhenError, describe_moment, parse_moment
@@ -30,6 +31,8 @@ BROADCAST_USAGE = (
     "at 18:00 or at 2026-12-01 09:00."
 )
 NOTHING_RUNNING = "No broadcast is running."
+NOT_RUNNING = "Broadcast #{id} is not running."
+CANCEL_USAGE = "Send /cancel to stop every running broadcast, or /cancel <broadcast id> for one."
 ALREADY_DECIDED = "This broadcast was already sent or cancelled."
 SEND = "Send"
 CANCEL = "Cancel"
@@ -54,33 +57,32 @@ def _targets(kinds: list[str], topics: list[str]) -> str:
     if kinds:
         parts.append(", ".join(sorted({ChatKind(k).value for k in kinds})))
     if topics:
-        parts.append("topic " + ", ".join(topics))
+        parts.append("topic " + echo(", ".join(topics)))
     return f" ({'; '.join(parts)})" if parts else ""
 
 
 async def broadcast(update: Update, context: BotContext) -> None:
     """Prepare a broadcast and show it with Send and Cancel buttons."""
-    if (message := update.effective_message) is None or (user := update.effective_user) is None:
+    if (message := update.effective_message) is None:
         return
-    if not is_bot_admin(update, context):
-        await message.reply_text(ADMIN_ONLY)
+    if (chat := await admin_chat(update, context)) is None:
         return
     settings = context.services.settings
     try:
         request = read_broadcast_command(message.text or "")
         when = parse_moment(request.when, zone=settings.zone) if request.when else None
     except (BroadcastRequestError, WhenError) as error:
-        await message.reply_text(str(error))
+        await chat.say(str(error))
         return
     source = message.reply_to_message
     body = _body_html(message, request.body_start)
     if source is None and not body:
-        await message.reply_text(BROADCAST_USAGE)
+        await chat.say(BROADCAST_USAGE)
         return
     async with context.services.db.transaction() as session:
         draft = await broadcasts.create_broadcast(
             session,
-            author_id=user.id,
+            author_id=chat.admin_id,
             html=None if source is not None else body,
             copy_from_chat_id=source.chat_id if source is not None else None,
             copy_message_id=source.message_id if source is not None else None,
@@ -94,9 +96,9 @@ async def broadcast(update: Update, context: BotContext) -> None:
     broadcast_id = draft.id or 0
     # The preview is the message exactly as readers will get it.
     if source is not None:
-        await context.bot.copy_message(message.chat_id, source.chat_id, source.message_id)
+        await context.bot.copy_message(chat.chat_id, source.chat_id, source.message_id)
     else:
-        await context.bot.send_message(message.chat_id, body, parse_mode=ParseMode.HTML)
+        await chat.say(body, parse_mode=ParseMode.HTML)
     moment = f" at {describe_moment(when, settings.zone)}" if when else " now"
     targets = _targets(list(draft.target_kinds), list(draft.target_topics))
     keyboard = InlineKeyboardMarkup(
@@ -111,7 +113,7 @@ async def broadcast(update: Update, context: BotContext) -> None:
             ]
         ]
     )
-    await message.reply_text(
+    await chat.say(
         f"Broadcast #{broadcast_id}: send the message above to {audience} "
         f"chat{'s' if audience != 1 else ''}{targets}{moment}?",
         reply_markup=keyboard,
@@ -182,11 +184,13 @@ async def _go(
 
 
 async def cancel(update: Update, context: BotContext) -> None:
-    """Stop every running broadcast: pending deliveries are cancelled, sent ones stay."""
-    if (message := update.effective_message) is None:
+    """Stop every running broadcast (or the one named): pending deliveries are cancelled, sent
+    ones stay. Anything else after /cancel gets the usage, never a cancellation."""
+    if (chat := await admin_chat(update, context)) is None:
         return
-    if not is_bot_admin(update, context):
-        await message.reply_text(ADMIN_ONLY)
+    wanted: int | None = None
+    if context.args and (wanted := sole_id(context.args)) is None:
+        await chat.say(CANCEL_USAGE)
         return
     services = context.services
     lines = []
@@ -194,11 +198,14 @@ async def cancel(update: Update, context: BotContext) -> None:
         for running in await broadcasts.running_broadcasts(session):
             if running.id is None or running.status is not BroadcastStatus.RUNNING:
                 continue
+            if wanted is not None and running.id != wanted:
+                continue
             dropped = await broadcasts.cancel_broadcast(session, broadcast_id=running.id)
             lines.append(
                 f"Broadcast #{running.id} cancelled: {dropped or 0} deliveries will not be sent; "
                 "those already sent stay."
             )
-    await message.reply_text("\n".join(lines) or NOTHING_RUNNING)
+    nothing = NOTHING_RUNNING if wanted is None else NOT_RUNNING.format(id=wanted)
+    await chat.say("\n".join(lines) or nothing)
     if lines:
         services.broadcast_monitor.wake()

@@ -4,39 +4,31 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.constants import ParseMode
 
-from bot.admins import ADMIN_ONLY, is_bot_admin
+from bot.admins import AdminChat, admin_chat
+from bot.command_input import sole_id
 from bot.context import BotContext
 from bot.poll_view import tidy
 from newsroom.tally import format_count
 from storage import polls
 from storage.polls import PollResults
 
-CLOSE_USAGE = "Usage: /closepoll <poll id>"
-RESULTS_USAGE = "Usage: /results <poll id>"
-
-
-def _poll_id(args: list[str] | None) -> int | None:
-    if not args or len(args) != 1 or not args[0].isdigit():
-        return None
-    return int(args[0])
+CLOSE_USAGE = "Usage: /closepoll <poll id>, e.g. /closepoll 12"
+RESULTS_USAGE = "Usage: /results <poll id>, e.g. /results 12"
 
 
 async def _asked_poll(
     update: Update, context: BotContext, usage: str
-) -> tuple[Message, int] | None:
-    """The command's message and poll id; None once the admin check or the usage has answered."""
-    if (message := update.effective_message) is None:
+) -> tuple[AdminChat, int] | None:
+    """Where to answer and the poll id; None once the admin check or the usage has answered."""
+    if (chat := await admin_chat(update, context)) is None:
         return None
-    if not is_bot_admin(update, context):
-        await message.reply_text(ADMIN_ONLY)
+    if (poll_id := sole_id(context.args)) is None:
+        await chat.say(usage)
         return None
-    if (poll_id := _poll_id(context.args)) is None:
-        await message.reply_text(usage)
-        return None
-    return message, poll_id
+    return chat, poll_id
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -70,30 +62,30 @@ async def close_poll(update: Update, context: BotContext) -> None:
     """/closepoll <id>: close the poll; every copy then shows the final results."""
     if (asked := await _asked_poll(update, context, CLOSE_USAGE)) is None:
         return
-    message, poll_id = asked
+    chat, poll_id = asked
     services = context.services
     closed = await services.polls.close(poll_id)
     async with services.db.transaction() as session:
         results = await polls.poll_results(session, poll_id=poll_id)
     if results is None:
-        await message.reply_text(f"There is no poll {poll_id}.")
+        await chat.say(f"There is no poll {poll_id}.")
         return
     if closed:
         services.live_totals.poll_changed(poll_id)
         head = f"Poll {poll_id} is closed. Every copy now shows the final results."
     else:
         head = f"Poll {poll_id} was already closed."
-    await message.reply_text(f"{head}\n\n{results_html(results)}", parse_mode=ParseMode.HTML)
+    await chat.say(f"{head}\n\n{results_html(results)}", parse_mode=ParseMode.HTML)
 
 
 async def show_results(update: Update, context: BotContext) -> None:
     """/results <id>: counts, percentages and how many chats voted."""
     if (asked := await _asked_poll(update, context, RESULTS_USAGE)) is None:
         return
-    message, poll_id = asked
+    chat, poll_id = asked
     async with context.services.db.transaction() as session:
         results = await polls.poll_results(session, poll_id=poll_id)
     if results is None:
-        await message.reply_text(f"There is no poll {poll_id}.")
+        await chat.say(f"There is no poll {poll_id}.")
         return
-    await message.reply_text(results_html(results), parse_mode=ParseMode.HTML)
+    await chat.say(results_html(results), parse_mode=ParseMode.HTML)

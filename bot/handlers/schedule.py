@@ -10,8 +10,9 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.admins import ADMIN_ONLY, is_bot_admin
+from bot.admins import ADMIN_ONLY, admin_chat, is_bot_admin
 from bot.callback_data import QueueCancel, encode, parse
+from bot.command_input import echo
 from bot.context import BotContext
 from bot.delivery.when import WhenError, describe_moment, find_at, parse_moment
 from bot.settings import Settings
@@ -25,6 +26,8 @@ PUBLISH_LATER_USAGE = "Send /publish <address> at 18:00 (or at 2026-12-01 09:00)
 NOTHING_SCHEDULED = "Nothing is scheduled."
 # Telegram shows at most 100 buttons; a queue this long is read in pages of this size.
 QUEUE_SHOWN = 20
+# Characters of an address a line of /queue shows: twenty lines stay well within one message.
+QUEUE_ADDRESS_SHOWN = 120
 
 
 def is_queue_cancel(data: object) -> bool:
@@ -33,39 +36,38 @@ def is_queue_cancel(data: object) -> bool:
 
 async def publish_later(update: Update, context: BotContext) -> None:
     """`/publish <address> at <time>`: publish the article when the time comes."""
-    if (message := update.effective_message) is None or (user := update.effective_user) is None:
+    if (message := update.effective_message) is None:
         return
-    if not is_bot_admin(update, context):
-        await message.reply_text(ADMIN_ONLY)
+    if (chat := await admin_chat(update, context)) is None:
         return
     text = message.text or ""
     at = find_at(text)
     source = context.args[0].strip() if context.args else ""
     if at is None or not source or source.lower() == "at":
-        await message.reply_text(PUBLISH_LATER_USAGE)
+        await chat.say(PUBLISH_LATER_USAGE)
         return
     if not is_web_url(source):
-        await message.reply_text(f"Could not schedule: {source} is not an http(s) address.")
+        await chat.say(f"Could not schedule: {echo(source)} is not an http(s) address.")
         return
     settings = context.services.settings
     try:
         due_at = parse_moment(at.group("when"), zone=settings.zone)
     except WhenError as error:
-        await message.reply_text(str(error))
+        await chat.say(str(error))
         return
     async with context.services.db.transaction() as session:
         action = await schedule.schedule_action(
             session,
             kind=ScheduledKind.PUBLISH,
             due_at=due_at,
-            author_id=user.id,
-            chat_id=message.chat_id,
+            author_id=chat.admin_id,
+            chat_id=chat.chat_id,
             url=source,
         )
     context.services.scheduler.wake()
-    log.info("publish of %s scheduled for %s", source, due_at.isoformat())
-    await message.reply_text(
-        f"Scheduled #{action.id}: {source} will be published at "
+    log.info("publish of %s scheduled for %s", echo(source), due_at.isoformat())
+    await chat.say(
+        f"Scheduled #{action.id}: {echo(source)} will be published at "
         f"{describe_moment(due_at, settings.zone)}. /queue lists what is scheduled."
     )
 
@@ -73,7 +75,7 @@ async def publish_later(update: Update, context: BotContext) -> None:
 def _line(action: ScheduledAction, settings: Settings) -> str:
     when = describe_moment(action.due_at, settings.zone)
     what = (
-        f"publish {action.url}"
+        f"publish {echo(action.url or '', QUEUE_ADDRESS_SHOWN)}"
         if action.kind is ScheduledKind.PUBLISH
         else f"broadcast #{action.broadcast_id}"
     )
@@ -102,13 +104,10 @@ async def _queue_view(context: BotContext) -> tuple[str, InlineKeyboardMarkup | 
 
 async def queue(update: Update, context: BotContext) -> None:
     """List what is scheduled, with a Cancel button for each."""
-    if (message := update.effective_message) is None:
-        return
-    if not is_bot_admin(update, context):
-        await message.reply_text(ADMIN_ONLY)
+    if (chat := await admin_chat(update, context)) is None:
         return
     text, keyboard = await _queue_view(context)
-    await message.reply_text(text, reply_markup=keyboard)
+    await chat.say(text, reply_markup=keyboard)
 
 
 async def cancel_scheduled(update: Update, context: BotContext) -> None:

@@ -11,16 +11,25 @@ from html import escape
 from urllib.parse import urlencode
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Chat, ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Chat,
+    ChatMember,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.admins import ADMIN_ONLY, is_bot_admin, is_chat_admin
+from bot.admins import admin_chat, is_chat_admin
 from bot.article_cards import card_article, card_for
+from bot.autocard_reads import ReadLimitReached
 from bot.autocards import article_for_link, linked_addresses, post_autocard
 from bot.cards import share_query
+from bot.command_input import sole_id
 from bot.context import BotContext
-from bot.deeplinks import ArticleLink, article_payload, parse_payload
+from bot.deeplinks import article_payload
 from bot.inline_search import (
     CACHE_SECONDS,
     PAGE_SIZE,
@@ -51,6 +60,10 @@ AUTOCARDS_OFF = "Autocards off: links posted here are left alone."
 AUTOCARDS_STATUS = "Autocards are {state} here. Send /autocards on or /autocards off."
 AUTOCARDS_CANNOT_SEE = (
     "Note: I only see links here once I am an admin of this group (or my privacy mode is off)."
+)
+AUTOCARDS_READS_PAUSED = (
+    "That is a lot of new links in a short while: I will read more of them in a few minutes. "
+    "Links to articles I already have still get their card."
 )
 
 
@@ -108,32 +121,28 @@ async def chosen_result(update: Update, context: BotContext) -> None:
 # --- /share ------------------------------------------------------------------------------------
 
 
-def _article_id(text: str) -> int | None:
-    link = parse_payload(text if text.startswith("a_") else f"a_{text}")
-    return link.article_id if isinstance(link, ArticleLink) else None
+def _article_id(args: list[str] | None) -> int | None:
+    # One argument: the id alone, or as the deep-link payload (a_12) that /share hands out.
+    return sole_id([arg.removeprefix("a_") for arg in args or ()])
 
 
 async def share(update: Update, context: BotContext) -> None:
     """An admin's two ways to share an article: the deep link and the inline card."""
-    if (message := update.effective_message) is None:
+    if (chat := await admin_chat(update, context)) is None:
         return
-    if not is_bot_admin(update, context):
-        await message.reply_text(ADMIN_ONLY)
-        return
-    article_id = _article_id(context.args[0]) if context.args else None
-    if article_id is None:
-        await message.reply_text(SHARE_USAGE)
+    if (article_id := _article_id(context.args)) is None:
+        await chat.say(SHARE_USAGE)
         return
     async with context.services.db.transaction() as session:
         article = await articles.get_article(session, article_id=article_id)
     if article is None:
-        await message.reply_text(NO_SUCH_ARTICLE.format(id=article_id))
+        await chat.say(NO_SUCH_ARTICLE.format(id=article_id))
         return
     if article.status != ArticleStatus.PUBLISHED:
-        await message.reply_text(NOT_PUBLISHED.format(id=article_id))
+        await chat.say(NOT_PUBLISHED.format(id=article_id))
         return
     text, markup = share_links(article, bot_username=context.bot.username)
-    await message.reply_text(
+    await chat.say(
         text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
     )
 
@@ -220,8 +229,18 @@ async def autocard_links(update: Update, context: BotContext) -> None:
         enabled = await autocards.autocards_enabled(session, chat_id=chat.id)
     if not enabled:
         return
+    user_id = update.effective_user.id if update.effective_user is not None else None
     for address in addresses:
-        article_id = await article_for_link(services, address)
+        try:
+            article_id = await article_for_link(
+                services, address, chat_id=chat.id, user_id=user_id
+            )
+        except ReadLimitReached as limit:
+            log.info("autocard link not read in chat %s: %s", chat.id, limit)
+            # Said once per window, not once per message: the limit is against flooding.
+            if limit.tell:
+                await _say_reads_paused(message)
+            continue
         if article_id is None:
             continue
         posted = await post_autocard(
@@ -233,3 +252,11 @@ async def autocard_links(update: Update, context: BotContext) -> None:
         )
         if posted:
             log.info("autocard for article %s in chat %s", article_id, chat.id)
+
+
+async def _say_reads_paused(message: Message) -> None:
+    try:
+        await message.reply_text(AUTOCARDS_READS_PAUSED)
+    except TelegramError as error:
+        # Not being able to say so must not cost the cards of the message's other links.
+        log.info("could not say autocard reads are paused in chat %s: %s", message.chat_id, error)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from html import escape
+
+from telegram import BotCommand, Chat, Update
 from telegram.constants import ParseMode
 
+from bot.commands import ADMIN_COMMANDS, READER_COMMANDS
 from bot.context import BotContext
 from bot.deeplinks import ArticleLink, parse_payload
 from bot.handlers.articles import show_article
@@ -23,8 +26,30 @@ READER_HELP = (
     "/latest — the newest article\n"
     "/subscribe — get new articles in this chat\n"
     "/unsubscribe — stop getting articles here\n"
+    "/autocards on|off — in a group: our article links posted there get their card\n"
     "/help — this message\n\n"
-    "In groups, only the group's admins can subscribe or unsubscribe it."
+    "In groups, only the group's admins can subscribe or unsubscribe it, or switch autocards."
+)
+
+
+def _help_line(command: BotCommand) -> str:
+    described = command.description[:1].lower() + command.description[1:]
+    return f"/{command.command} — {escape(described, quote=False)}"
+
+
+def _admin_lines() -> str:
+    # The admin menu's own words, so /help and the menu Telegram shows never disagree.
+    return "\n".join(
+        _help_line(command) for command in ADMIN_COMMANDS if command not in READER_COMMANDS
+    )
+
+
+ADMIN_HELP = (
+    f"{READER_HELP}\n\n"
+    "<b>For admins</b>\n"
+    f"{_admin_lines()}\n\n"
+    "Add at 18:00 (or at 2026-12-01 09:00) to /publish or /broadcast to do it later. "
+    "Admin commands sent in a group or channel are answered here, never in the group."
 )
 
 
@@ -45,7 +70,11 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    del context
+    """The reader commands; in an admin's private chat, the admin commands too."""
     if (message := update.effective_message) is None:
         return
-    await message.reply_text(READER_HELP, parse_mode=ParseMode.HTML)
+    user = update.effective_user
+    admin = message.chat.type == Chat.PRIVATE and context.services.settings.is_admin(
+        user.id if user else None
+    )
+    await message.reply_text(ADMIN_HELP if admin else READER_HELP, parse_mode=ParseMode.HTML)

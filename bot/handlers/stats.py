@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from telegram import Update
 
-from bot.admins import ADMIN_ONLY, is_bot_admin
+from bot.admins import admin_chat
 from bot.context import BotContext
 from storage import stats
 from storage.models import ChatKind, DeliveryKind, DeliveryStatus
@@ -43,13 +43,10 @@ def render_stats(numbers: stats.BotStats) -> str:
 
 
 async def show_stats(update: Update, context: BotContext) -> None:
-    if (message := update.effective_message) is None:
-        return
-    if not is_bot_admin(update, context):
-        await message.reply_text(ADMIN_ONLY)
+    if (chat := await admin_chat(update, context)) is None:
         return
     zone = context.services.settings.zone
     day_start = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     async with context.services.db.transaction() as session:
         numbers = await stats.bot_stats(session, day_start=day_start.astimezone(UTC))
-    await message.reply_text(render_stats(numbers))
+    await chat.say(render_stats(numbers))

@@ -1,16 +1,24 @@
-// The emulator's web view: chats on the left, the chosen chat's transcript on the right.
+// The emulator's web view: chats on the left, the chosen chat's transcript on the right, and a
+// composer under it that writes as the chosen user; new users and groups are made on the left.
 // Every string from the server is set as text; only `html` (built from entities) is HTML.
 "use strict";
 
 const state = {
   chats: [],
   users: [],
+  bots: [],
   selected: null,
   version: -1,
   transcript: null,
   presserByChat: new Map(),
   revealed: new Set(),
+  replyTo: null, // { id, sender, preview } of the message the next one answers
+  file: null, // { name, size, data (base64) } sent with the next message
+  sending: false,
 };
+
+// The server's own cap (emulator.composer.FILE_MAX_BYTES), checked before a file is read.
+const FILE_MAX_BYTES = 20 * 1024 * 1024;
 
 const $ = (id) => document.getElementById(id);
 
@@ -25,6 +33,22 @@ async function getJson(url) {
   const response = await fetch(url, { cache: "no-store" });
   if (!response.ok) throw new Error(`${url}: ${response.status}`);
   return response.json();
+}
+
+async function postJson(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  let answer = {};
+  try {
+    answer = await response.json();
+  } catch (error) {
+    // Not JSON (a proxy's page, say): the status alone is reported.
+  }
+  if (!response.ok) throw new Error(answer.error || `error ${response.status}`);
+  return answer;
 }
 
 function initials(title) {
@@ -61,11 +85,20 @@ function typeLabel(chat) {
 
 // --- chat list ---------------------------------------------------------------------------
 
+// The chosen chat as last loaded: it may not be listed yet (a private chat nobody wrote in).
+function currentChat() {
+  if (state.transcript && state.transcript.chat.key === state.selected) return state.transcript.chat;
+  return state.chats.find((c) => c.key === state.selected);
+}
+
 function renderChatList() {
   const list = $("chat-list");
   list.replaceChildren();
-  if (state.chats.length === 0) list.append(el("p", "empty", "No chats yet."));
-  for (const chat of state.chats) {
+  const chosen = currentChat();
+  const unlisted = chosen && !state.chats.some((c) => c.key === chosen.key);
+  const chats = unlisted ? [chosen, ...state.chats] : state.chats;
+  if (chats.length === 0) list.append(el("p", "empty", "No chats yet."));
+  for (const chat of chats) {
     const item = el("button", "chat-item");
     item.type = "button";
     item.dataset.key = chat.key;
@@ -79,6 +112,11 @@ function renderChatList() {
 }
 
 function selectChat(key) {
+  if (key !== state.selected) {
+    state.replyTo = null;
+    state.file = null;
+    $("file").value = "";
+  }
   state.selected = key;
   state.transcript = null;
   renderChatList();
@@ -89,7 +127,7 @@ function selectChat(key) {
 
 function renderPresser() {
   const select = $("presser");
-  const chat = state.chats.find((c) => c.key === state.selected);
+  const chat = currentChat();
   if (!chat) { select.replaceChildren(); return; }
   // Rebuilt only when its choices change, so an open drop-down survives live updates.
   const signature = `${chat.key}|${chat.pressers}|${state.users.map((u) => u.id)}`;
@@ -177,6 +215,16 @@ function bubble(message, chat) {
   }
   if (message.html) box.append(text);
   const meta = el("div", "meta");
+  const reply = el("button", "reply-button", "Reply");
+  reply.type = "button";
+  reply.title = "Reply to this message";
+  reply.addEventListener("click", () => {
+    const preview = text.textContent || message.document || (message.photo ? "Photo" : "");
+    state.replyTo = { id: message.id, sender: message.sender.name, preview: preview.slice(0, 80) };
+    renderComposer(currentChat());
+    $("message").focus();
+  });
+  meta.append(reply);
   if (message.edits > 0) {
     const edited = el("span", "edited", "edited");
     edited.title = `edited ${message.edits} time${message.edits === 1 ? "" : "s"}`;
@@ -210,6 +258,8 @@ function renderTranscript(scrollToEnd) {
     }
   }
   if (scrollToEnd || nearEnd) pane.scrollTop = pane.scrollHeight;
+  renderChatActions(data.chat);
+  renderComposer(data.chat);
 }
 
 async function loadTranscript(scrollToEnd) {
@@ -218,9 +268,261 @@ async function loadTranscript(scrollToEnd) {
   const data = await getJson(`/web/api/chats/${encodeURIComponent(key)}/messages`);
   if (key !== state.selected) return;
   state.transcript = data;
+  renderChatList();
   renderPresser();
   renderTranscript(scrollToEnd);
 }
+
+// --- the bot in a group: add it, make it an admin ------------------------------------------
+
+const PRESENT = ["creator", "administrator", "member", "restricted"];
+
+function renderChatActions(chat) {
+  const box = $("chat-actions");
+  // Rebuilt only when the bots' standing changes, so a button is never swapped under a click.
+  const signature = chat ? `${chat.key}|${chat.migrated}|${JSON.stringify(chat.bots)}` : "";
+  if (box.dataset.signature === signature) return;
+  box.dataset.signature = signature;
+  box.replaceChildren();
+  if (!chat || chat.migrated) return;
+  for (const bot of chat.bots) {
+    const present = PRESENT.includes(bot.status);
+    const choices = [];
+    if (!present && chat.type !== "channel") choices.push([`Add @${bot.username}`, false]);
+    if (!present) choices.push([`Add @${bot.username} as admin`, true]);
+    else if (bot.status === "member" || bot.status === "restricted") choices.push([`Make @${bot.username} admin`, true]);
+    for (const [label, admin] of choices) {
+      const button = el("button", "action", label);
+      button.type = "button";
+      button.addEventListener("click", () => addBot(chat.key, bot.id, admin, button));
+      box.append(button);
+    }
+  }
+}
+
+async function addBot(chat, botId, admin, button) {
+  const userId = actingUser();
+  if (!userId) { toast("Choose who adds the bot first", "error"); return; }
+  button.disabled = true;
+  try {
+    await postJson("/web/api/bot-membership", { chat, user_id: userId, bot_id: botId, admin });
+    await refresh();
+  } catch (error) {
+    showError(error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// --- writing: text, commands, a file, a reply ----------------------------------------------
+
+function actingUser() {
+  return Number($("presser").value) || null;
+}
+
+function sizeLabel(bytes) {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function renderComposer(chat) {
+  const form = $("composer");
+  form.hidden = !chat || chat.migrated;
+  if (form.hidden) return;
+  // A private chat nobody wrote in yet offers Telegram's Start button.
+  $("start").hidden = !(chat.type === "private" && chat.message_count === 0);
+  const reply = state.replyTo;
+  $("reply-bar").hidden = !reply;
+  if (reply) {
+    $("reply-sender").textContent = `Reply to ${reply.sender}`;
+    $("reply-preview").textContent = reply.preview;
+  }
+  const file = state.file;
+  $("file-bar").hidden = !file;
+  if (file) {
+    $("file-name").textContent = file.name;
+    $("file-size").textContent = sizeLabel(file.size);
+  }
+}
+
+async function send(text) {
+  const chat = currentChat();
+  if (!chat || state.sending) return;
+  const userId = actingUser();
+  if (!userId) { toast("Create a user first, then write as them", "error"); return; }
+  const body = { chat: chat.key, user_id: userId, text };
+  if (state.replyTo) body.reply_to = state.replyTo.id;
+  if (state.file) body.document = { name: state.file.name, data: state.file.data };
+  state.sending = true;
+  $("send").disabled = true;
+  try {
+    await postJson("/web/api/send", body);
+    $("message").value = "";
+    state.replyTo = null;
+    state.file = null;
+    $("file").value = "";
+    renderComposer(chat);
+    await refresh();
+  } catch (error) {
+    showError(error);
+  } finally {
+    state.sending = false;
+    $("send").disabled = false;
+  }
+}
+
+async function base64Of(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let start = 0; start < bytes.length; start += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(start, start + 0x8000));
+  }
+  return btoa(binary);
+}
+
+$("composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  send($("message").value);
+});
+$("message").addEventListener("keydown", (event) => {
+  // Enter sends, Shift+Enter starts a new line, as in Telegram's apps.
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    send($("message").value);
+  }
+});
+$("start").addEventListener("click", () => send("/start"));
+$("reply-cancel").addEventListener("click", () => { state.replyTo = null; renderComposer(currentChat()); });
+$("file-cancel").addEventListener("click", () => {
+  state.file = null;
+  $("file").value = "";
+  renderComposer(currentChat());
+});
+$("file").addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  if (!file) return;
+  if (file.size > FILE_MAX_BYTES) {
+    event.target.value = "";
+    toast(`${file.name} is ${sizeLabel(file.size)}; the composer takes files of up to ${sizeLabel(FILE_MAX_BYTES)}`, "error");
+    return;
+  }
+  try {
+    state.file = { name: file.name, size: file.size, data: await base64Of(file) };
+  } catch (error) {
+    showError(error);
+  }
+  renderComposer(currentChat());
+});
+
+// --- new users, private chats and groups ---------------------------------------------------
+
+function fillSelect(select, items, label, wanted) {
+  const signature = items.map((item) => `${item.id}:${label(item)}`).join("|");
+  if (select.dataset.signature === signature && wanted === undefined) return;
+  const chosen = String(wanted ?? select.value);
+  select.dataset.signature = signature;
+  select.replaceChildren();
+  for (const item of items) {
+    const option = el("option", null, label(item));
+    option.value = String(item.id);
+    option.selected = option.value === chosen;
+    select.append(option);
+  }
+}
+
+function userLabel(user) {
+  const name = user.username ? `${user.name} (@${user.username})` : user.name;
+  // The id is what ADMIN_IDS takes.
+  return `${name} · ${user.id}`;
+}
+
+function renderChoices(wantedUser) {
+  for (const select of document.querySelectorAll(".user-choice")) {
+    fillSelect(select, state.users, userLabel, wantedUser);
+  }
+  for (const label of document.querySelectorAll(".bot-choice")) {
+    label.hidden = state.bots.length <= 1;
+    fillSelect(label.querySelector("select"), state.bots, (bot) => `@${bot.username}`);
+  }
+}
+
+function withBot(body, values) {
+  const botId = values.get("bot_id");
+  if (state.bots.length > 1 && botId) body.bot_id = Number(botId);
+  return body;
+}
+
+for (const toggle of document.querySelectorAll(".tool")) {
+  toggle.addEventListener("click", () => {
+    for (const form of document.querySelectorAll(".tool-form")) {
+      form.hidden = form.id !== toggle.dataset.form || !form.hidden;
+    }
+    for (const each of document.querySelectorAll(".tool")) {
+      each.classList.toggle("active", !$(each.dataset.form).hidden);
+    }
+  });
+}
+
+$("new-user-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const values = new FormData(form);
+  try {
+    const { user } = await postJson("/web/api/users", {
+      first_name: values.get("first_name"),
+      last_name: values.get("last_name"),
+      username: values.get("username"),
+      language_code: values.get("language_code"),
+    });
+    form.reset();
+    await refresh();
+    renderChoices(user.id);
+    toast(`Created ${user.name}, user id ${user.id}`);
+  } catch (error) {
+    showError(error);
+  }
+});
+
+$("new-private-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const values = new FormData(event.target);
+  const userId = Number(values.get("user_id"));
+  if (!userId) { toast("Create a user first", "error"); return; }
+  try {
+    const { chat } = await postJson("/web/api/private", withBot({ user_id: userId }, values));
+    state.presserByChat.set(chat, userId);
+    selectChat(chat);
+    $("message").focus();
+  } catch (error) {
+    showError(error);
+  }
+});
+
+$("new-group-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const values = new FormData(form);
+  const userId = Number(values.get("user_id"));
+  if (!userId) { toast("Create a user first: they will own the group", "error"); return; }
+  try {
+    const { chat } = await postJson("/web/api/groups", {
+      title: values.get("title"),
+      user_id: userId,
+      supergroup: values.has("supergroup"),
+    });
+    form.elements.title.value = "";
+    state.presserByChat.set(chat, userId);
+    selectChat(chat);
+    if (values.has("add_bot")) {
+      const membership = { chat, user_id: userId, admin: values.has("admin") };
+      await postJson("/web/api/bot-membership", withBot(membership, values));
+    }
+    await refresh();
+  } catch (error) {
+    showError(error);
+  }
+});
 
 // --- pressing and toasts -------------------------------------------------------------------
 
@@ -269,11 +571,17 @@ async function press(messageId, row, column, node) {
 // --- live updates --------------------------------------------------------------------------
 
 async function refresh() {
-  const [chats, users] = await Promise.all([getJson("/web/api/chats"), getJson("/web/api/users")]);
+  const [chats, users, bots] = await Promise.all([
+    getJson("/web/api/chats"),
+    getJson("/web/api/users"),
+    getJson("/web/api/bots"),
+  ]);
   state.chats = chats.chats;
   state.users = users.users;
+  state.bots = bots.bots;
   state.version = chats.version;
   if (!state.selected && state.chats.length > 0) state.selected = state.chats[0].key;
+  renderChoices();
   renderChatList();
   await loadTranscript(false);
 }

@@ -22,7 +22,7 @@ from sqlmodel import func, select
 
 from bot.app import build_application
 from bot.lifecycle import polling
-from emulator.markup import Entity
+from emulator.formatting import Entity
 from emulator.simulation import BotAccount, Emulator, SimChat, SimMessage, SimUser
 from storage.engine import Database
 from storage.models import Article
@@ -36,6 +36,7 @@ SEED_FACT = (
 )
 SEED_POLL = "Should boat moorings be restricted over newly planted seagrass beds?"
 UNTITLED_PAGE = b"<html><body><div><p>Words without any headline at all.</p></div></body></html>"
+FORGED_TITLE = "Harbour Closed Forever, Council Says"
 
 
 @dataclass
@@ -54,9 +55,22 @@ class NewsSite:
     entries: list[FeedEntry] = field(default_factory=list)
     feed_answers: list[int] = field(default_factory=list)
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    # Every request the site answered, as (hostname, path), in the order they came.
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    # Pages under /held/ are answered one per release of this semaphore.
+    held: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(0))
+    held_waiting: int = 0
+    most_held_waiting: int = 0
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
+
+    def requested(self, prefix: str) -> int:
+        """How many requests the site had for paths starting with `prefix`."""
+        return sum(1 for _, path in self.requests if path.startswith(prefix))
+
+    def title_of(self, path: str) -> str:
+        return next((e.title for e in self.entries if e.path == path), path.rsplit("/", 1)[-1])
 
     def feed_xml(self) -> bytes:
         items = "".join(
@@ -81,9 +95,50 @@ def story_page(slug: str, title: str) -> bytes:
     )
 
 
+def own_page(canonical: str, title: str) -> bytes:
+    """The seed-shaped page naming `canonical` as its own address, under its own headline."""
+    html = SEED_PAGE.read_text(encoding="utf-8")
+    return html.replace(SEED_URL, canonical).replace(SEED_TITLE, title).encode()
+
+
 @contextlib.asynccontextmanager
 async def serve_news_site() -> AsyncIterator[NewsSite]:
     site = NewsSite()
+
+    @web.middleware
+    async def record(request: web.Request, handler: Any) -> web.StreamResponse:
+        site.requests.append((request.url.host or "", request.path))
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    async def own(request: web.Request) -> web.Response:
+        path = f"/own/{request.match_info['slug']}"
+        page = own_page(site.url(path), site.title_of(path))
+        return web.Response(body=page, content_type="text/html")
+
+    async def forged(request: web.Request) -> web.Response:
+        # Another page of the same site (a comment page, say) claiming a story's address.
+        page = own_page(site.url(f"/own/{request.match_info['slug']}"), FORGED_TITLE)
+        return web.Response(body=page, content_type="text/html")
+
+    async def go(request: web.Request) -> web.Response:
+        raise web.HTTPFound(f"/own/{request.match_info['slug']}")
+
+    async def away(request: web.Request) -> web.Response:
+        # The same server under another hostname: a hop off the site 127.0.0.1.
+        port = request.url.port
+        raise web.HTTPFound(f"http://localhost:{port}/own/{request.match_info['slug']}")
+
+    async def held(request: web.Request) -> web.Response:
+        site.held_waiting += 1
+        site.most_held_waiting = max(site.most_held_waiting, site.held_waiting)
+        try:
+            await site.held.acquire()
+        finally:
+            site.held_waiting -= 1
+        path = f"/held/{request.match_info['slug']}"
+        page = own_page(site.url(path), site.title_of(path))
+        return web.Response(body=page, content_type="text/html")
 
     async def seed(_: web.Request) -> web.Response:
         return web.Response(body=SEED_PAGE.read_bytes(), content_type="text/html")
@@ -119,8 +174,13 @@ async def serve_news_site() -> AsyncIterator[NewsSite]:
     async def not_a_feed(_: web.Request) -> web.Response:
         return web.Response(body=b"<html><body>Gone</body></html>", content_type="text/html")
 
-    app = web.Application()
+    app = web.Application(middlewares=[record])
     app.router.add_get("/story", seed)
+    app.router.add_get("/own/{slug}", own)
+    app.router.add_get("/forged/{slug}", forged)
+    app.router.add_get("/go/{slug}", go)
+    app.router.add_get("/away/{slug}", away)
+    app.router.add_get("/held/{slug}", held)
     app.router.add_get("/news/{slug}", news)
     app.router.add_get("/untitled", untitled)
     app.router.add_get("/report.pdf", pdf)
@@ -135,6 +195,8 @@ async def serve_news_site() -> AsyncIterator[NewsSite]:
         yield site
     finally:
         site.release.set()
+        for _ in range(site.held_waiting):
+            site.held.release()
         await server.close()
 
 
@@ -147,7 +209,9 @@ async def run_bot(
     **overrides: Any,
 ) -> AsyncIterator[RunningBot]:
     """The bot wired as in production with some settings changed, polling until the block ends."""
-    settings = make_settings(emulator, database_url, {admin.id}).model_copy(update=overrides)
+    # The news site these tests serve is on 127.0.0.1, which the bot reads only when allowed.
+    settings = make_settings(emulator, database_url, {admin.id}, fetch_allow_private=True)
+    settings = settings.model_copy(update=overrides)
     db = Database.connect(settings.database_url)
     application = build_application(settings, db)
     async with polling(application, poll_timeout=1):

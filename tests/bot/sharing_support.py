@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from bot.publishing import publish_draft, read_markdown
 from emulator.events import deliver_message
-from emulator.markup import Entity
+from emulator.formatting import Entity
 from emulator.simulation import Emulator, SimChat, SimMessage, SimUser
 from emulator.state import Message
 from storage.models import Delivery, PollMessage
@@ -107,13 +107,26 @@ def send_text_link(emu: Emulator, user: SimUser, chat: SimChat, text: str, url: 
     Also how a test links to the local site: Telegram's own detection (as the emulator plays it)
     turns no bare 127.0.0.1 address into a link.
     """
+    return send_text_links(emu, user, chat, [(text, url)])
+
+
+def send_text_links(
+    emu: Emulator, user: SimUser, chat: SimChat, links: list[tuple[str, str]]
+) -> SimMessage:
+    """The user sends one message of several linked words (text, url), in this order."""
+    entities: list[Entity] = []
+    offset = 0
+    for text, url in links:
+        length = len(text.encode("utf-16-le")) // 2
+        entities.append(Entity("text_link", offset, length, url=url))
+        offset += length + 1
     message = Message(
         message_id=chat.next_message_id(),
         chat=chat,
         date=emu.clock.unix(),
         sender=user,
-        text=text,
-        entities=[Entity("text_link", 0, len(text.encode("utf-16-le")) // 2, url=url)],
+        text=" ".join(text for text, _ in links),
+        entities=entities,
     )
     chat.messages[message.message_id] = message
     deliver_message(emu.world, message)

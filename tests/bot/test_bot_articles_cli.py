@@ -36,13 +36,17 @@ async def fixture_site() -> AsyncIterator[NewsSite]:
         yield site
 
 
-async def _cli(cwd: Path, database_url: str, *args: str) -> tuple[int, str, str]:
+async def _cli(
+    cwd: Path, database_url: str, *args: str, allow_private: bool = True
+) -> tuple[int, str, str]:
     env = {k: v for k, v in os.environ.items() if not k.isupper() or k in {"PATH", "HOME"}}
     env |= {
         "PYTHONPATH": str(ROOT),
         "BOT_TOKEN": BOT_TOKEN,
         "DATABASE_URL": database_url,
         "PTB_TIMEDELTA": "1",
+        # The news site is on 127.0.0.1, which the commands read only when allowed.
+        "FETCH_ALLOW_PRIVATE": "true" if allow_private else "false",
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -71,7 +75,7 @@ async def test_cli_publish_is_sent_by_the_running_bot(
 
         code, out, err = await _cli(tmp_path, database_url, "publish", site.url("/story"))
         assert code == 0, err
-        assert out.strip() == "Published article 1: queued for 4 chats."
+        assert out.strip() == f"Published article 1: queued for 4 chats.\nHeadline: {SEED_TITLE}"
         for chat in audience.chats:
             await emulator.wait_for(partial(cards, emulator, chat), timeout=10)
 
@@ -109,3 +113,23 @@ async def test_cli_ingest_previews_the_seed_page(tmp_path: Path, site: NewsSite)
     assert "Key points:\n  • " in out
     assert "  • Marram Bay Volunteers Rebuild Dune Fencing After Winter Storms <" in out
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("command", ["ingest", "publish"])
+async def test_cli_refuses_a_page_on_this_machine_unless_allowed(
+    tmp_path: Path, site: NewsSite, command: str
+) -> None:
+    """Without FETCH_ALLOW_PRIVATE, a page on 127.0.0.1 is refused with one line saying why and
+    what to set; nothing is fetched or stored."""
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    url = site.url("/story")
+
+    code, out, err = await _cli(tmp_path, database_url, command, url, allow_private=False)
+
+    assert (code, out) == (1, "")
+    prefix = "error: " if command == "ingest" else "error: Could not publish: "
+    assert err.strip().splitlines()[-1] == (
+        f"{prefix}{url}: refused: 127.0.0.1 is a private or local address "
+        "(set FETCH_ALLOW_PRIVATE=true to fetch from an intranet)"
+    )
+    assert site.requested("/story") == 0

@@ -10,6 +10,7 @@ from functools import partial
 
 import pytest
 from bot_articles_support import (
+    FORGED_TITLE,
     FeedEntry,
     NewsSite,
     cards,
@@ -19,9 +20,11 @@ from bot_articles_support import (
     subscribe_audience,
 )
 from harness import BOT_TOKEN
+from sharing_support import send_text_link
 
 from emulator.simulation import Emulator
-from storage import feeds
+from storage import articles, feeds
+from storage.models import ArticleStatus
 
 
 @pytest.fixture(name="site")
@@ -110,3 +113,47 @@ async def test_a_failing_feed_is_logged_and_the_others_go_on(
     lines = [r for r in caplog.records if broken in r.getMessage()]
     assert lines
     assert all(r.exc_info is None and "\n" not in r.getMessage() for r in lines)
+
+
+async def test_a_feed_item_goes_out_as_read_not_as_an_autocard_stored_it(
+    emulator: Emulator, database_url: str, site: NewsSite
+) -> None:
+    """A page of the site claiming a coming story's address is carded in a group first (a
+    draft under that address); when the feed lists the story, subscribers get the story as the
+    feed job reads it, and the claiming page's draft is set aside."""
+    account = emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
+    admin = emulator.create_user("Ada")
+    settings = {
+        "feeds": (site.url("/feed.xml"),),
+        "feed_interval": 3600.0,
+        "autocard_sites": ("127.0.0.1",),
+    }
+    async with run_bot(emulator, account, admin, database_url, **settings) as bot:
+        reader = emulator.create_user("Sam")
+        await emulator.send_message(reader, "/subscribe")
+        await emulator.wait_for_bot_message(emulator.private_chat(reader))
+        await bot.application.bot_data.feeds.poll_now()
+        owner = emulator.create_user("Gus")
+        group = emulator.create_group("Harbour watchers", creator=owner)
+        await emulator.add_bot_to_chat(group, by=owner, admin=True)
+        sent = await emulator.send_message(owner, "/autocards on", chat=group)
+        await emulator.wait_for(
+            lambda: any(m.reply_to is sent for m in emulator.bot_messages(group))
+        )
+        send_text_link(emulator, owner, group, "Read this", site.url("/forged/seagrass"))
+        await emulator.wait_for(partial(cards, emulator, group), timeout=10, what="the autocard")
+
+        fresh = datetime.now(UTC) + timedelta(minutes=1)
+        site.entries.append(FeedEntry("ledger-3", "Seagrass returns", "/own/seagrass", fresh))
+        (report,) = await bot.application.bot_data.feeds.poll_now()
+
+        assert report.published == [2]
+        private = emulator.private_chat(reader)
+        await emulator.wait_for(partial(cards, emulator, private), timeout=10, what="the push")
+        photo = next(m for m in emulator.bot_messages(private) if m.photo)
+        assert (photo.caption or "").startswith("Seagrass returns")
+        assert FORGED_TITLE not in (photo.caption or "")
+        async with bot.db.transaction() as session:
+            set_aside = await articles.get_article(session, article_id=1)
+        assert set_aside is not None
+        assert (set_aside.title, set_aside.status) == (FORGED_TITLE, ArticleStatus.WITHDRAWN)

@@ -4,13 +4,16 @@ and bad input is explained to the admin with nothing stored."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from functools import partial
 
 import pytest
 from bot_articles_support import (
+    FORGED_TITLE,
     SEED_FACT,
     SEED_POLL,
     SEED_TITLE,
+    FeedEntry,
     NewsSite,
     cards,
     count_articles,
@@ -22,10 +25,14 @@ from bot_articles_support import (
     subscribe_audience,
 )
 from harness import BOT_TOKEN, RunningBot
+from sharing_support import send_text_link
 
 from bot.admins import ADMIN_ONLY
 from bot.handlers.articles import FETCHING, PUBLISH_USAGE
-from emulator.simulation import Emulator, SimMessage
+from bot.handlers.sharing import AUTOCARDS_ON
+from emulator.simulation import Emulator, SimChat, SimMessage
+from storage import articles
+from storage.models import ArticleStatus
 
 MARKDOWN = """---
 title: Millbrook Repair Café Fixes Its Thousandth Item
@@ -39,6 +46,7 @@ The repair café that meets in the basement of Millbrook library mended its thou
 
 Volunteers keep a log of every repair. Small kitchen appliances top the list, followed by clothes.
 """
+TIDE_TITLE = "Tide Gauge Returns to the Harbour"
 
 
 @pytest.fixture(name="site")
@@ -76,7 +84,7 @@ async def test_publish_reaches_every_subscriber_with_the_card(
 
     outcome = await _publish(bot, f"/publish {site.url('/story')}")
 
-    assert outcome == "Published article 1: queued for 4 chats."
+    assert outcome == f"Published article 1: queued for 4 chats.\nHeadline: {SEED_TITLE}"
     for chat in audience.chats:
         (card,) = await emu.wait_for(partial(cards, emu, chat), timeout=10)
         photo = next(m for m in emu.bot_messages(chat) if m.photo)
@@ -104,7 +112,7 @@ async def test_publishing_twice_sends_nothing_new(bot: RunningBot, site: NewsSit
     outcome = await _publish(bot, f"/publish {site.url('/story')}")
 
     assert outcome.startswith("Article 1 was already published on ")
-    assert outcome.endswith("; nothing sent.")
+    assert outcome.endswith(f"; nothing sent.\nHeadline: {SEED_TITLE}")
     assert [len(cards(emu, chat)) for chat in audience.chats] == [1, 1, 1, 1]
     assert await count_articles(bot.db) == 1
 
@@ -168,7 +176,10 @@ async def test_publish_as_a_reply_to_a_markdown_file(bot: RunningBot) -> None:
 
     outcome = await _publish(bot, "/publish", reply_to=upload)
 
-    assert outcome == "Published article 1: queued for 4 chats."
+    assert outcome == (
+        "Published article 1: queued for 4 chats.\n"
+        "Headline: Millbrook Repair Café Fixes Its Thousandth Item"
+    )
     for chat in audience.chats:
         (card,) = await emu.wait_for(partial(cards, emu, chat), timeout=10)
         text = card.text or ""
@@ -206,3 +217,77 @@ async def test_a_file_that_cannot_be_an_article_is_refused(
     assert outcome is not None
     assert expected in outcome
     assert await count_articles(bot.db) == 0
+
+
+async def _autocard_group(bot: RunningBot) -> SimChat:
+    """A group subscribed to the bot, with autocards on."""
+    emu = bot.emulator
+    owner = emu.create_user("Gus")
+    group = emu.create_group("Harbour watchers", creator=owner)
+    await emu.add_bot_to_chat(group, by=owner, admin=True)
+    for command, answer in (("/autocards on", AUTOCARDS_ON), ("/subscribe", "Subscribed")):
+        sent = await emu.send_message(owner, command, chat=group)
+        reply = await emu.wait_for(
+            lambda sent=sent: next(
+                (m for m in emu.bot_messages(group) if m.reply_to is sent), None
+            )
+        )
+        assert answer in (reply.text or "")
+    return group
+
+
+def _photos(emu: Emulator, chat: SimChat) -> list[SimMessage]:
+    """The card photos the chat shows (each page card here has one, captioned by its headline)."""
+    return [m for m in emu.bot_messages(chat) if m.photo]
+
+
+async def test_publish_sends_what_it_reads_not_a_draft_an_autocard_stored(
+    emulator: Emulator, database_url: str, site: NewsSite
+) -> None:
+    """A page of the site claiming a story's address is carded in a group first (stored as a
+    draft under that address); /publish of the story then sends the story as read now, to that
+    group too, and names its headline; /publish of the claiming page then changes nothing."""
+    account = emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
+    admin = emulator.create_user("Ada", username="ada_editor")
+    site.entries.append(FeedEntry("tide", TIDE_TITLE, "/own/tide", datetime.now(UTC)))
+    async with run_bot(
+        emulator, account, admin, database_url, autocard_sites=("127.0.0.1",)
+    ) as bot:
+        emu = bot.emulator
+        reader = emu.create_user("Sam")
+        await emu.send_message(reader, "/subscribe")
+        await emu.wait_for_bot_message(emu.private_chat(reader))
+        group = await _autocard_group(bot)
+        send_text_link(emu, reader, group, "Read this", site.url("/forged/tide"))
+        (forged,) = await emu.wait_for(partial(_photos, emu, group), timeout=10)
+        assert (forged.caption or "").startswith(FORGED_TITLE)
+
+        outcome = await _publish(bot, f"/publish {site.url('/own/tide')}")
+
+        assert outcome == f"Published article 2: queued for 2 chats.\nHeadline: {TIDE_TITLE}"
+        private = emu.private_chat(reader)
+        (pushed,) = await emu.wait_for(partial(_photos, emu, private), timeout=10)
+        await emu.wait_for(lambda: len(_photos(emu, group)) == 2, timeout=10, what="the push")
+        for photo in (pushed, _photos(emu, group)[-1]):
+            assert (photo.caption or "").startswith(TIDE_TITLE)
+        async with bot.db.transaction() as session:
+            story = await articles.get_article(session, article_id=2)
+            set_aside = await articles.get_article(session, article_id=1)
+        assert story is not None
+        assert (story.title, story.status, story.canonical_url) == (
+            TIDE_TITLE,
+            ArticleStatus.PUBLISHED,
+            site.url("/own/tide"),
+        )
+        assert set_aside is not None
+        assert (set_aside.title, set_aside.status) == (FORGED_TITLE, ArticleStatus.WITHDRAWN)
+
+        again = await _publish(bot, f"/publish {site.url('/forged/tide')}")
+
+        assert again.startswith("Article 2 was already published on ")
+        assert again.endswith(f"; nothing sent.\nHeadline: {TIDE_TITLE}")
+        async with bot.db.transaction() as session:
+            still = await articles.get_article(session, article_id=2)
+        assert still is not None
+        assert still.title == TIDE_TITLE
+        assert len(_photos(emu, private)) == 1

@@ -146,7 +146,7 @@ async def test_card_limits_long_title_many_points_emoji_and_html_text(bot: Runni
 
     outcome = await _publish(bot, "/publish", reply_to=upload)
 
-    assert outcome == "Published article 1: queued for 1 chat."
+    assert outcome.startswith("Published article 1: queued for 1 chat.\nHeadline: Harbour Harbour")
     chat = emu.private_chat(reader)
     (card,) = await emu.wait_for(lambda: cards(emu, chat), timeout=10)
     text = card.text or ""

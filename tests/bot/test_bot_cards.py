@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from html_support import plain_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,37 +26,6 @@ from newsroom.tally import Tally
 
 HOSTILE = "<b>bold</b> &amp; </a> <i"
 SENTENCE = "Councils across the region reported record turnout at the weekend. "
-
-
-class _TelegramSubset(HTMLParser):
-    """Reads HTML the way Telegram would for the tags the bot emits, refusing anything else."""
-
-    allowed = frozenset({"b", "i", "tg-spoiler"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.plain: list[str] = []
-        self.open: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        assert tag in self.allowed
-        assert not attrs
-        self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        assert self.open.pop() == tag
-
-    def handle_data(self, data: str) -> None:
-        self.plain.append(data)
-
-
-def plain_text(html: str) -> str:
-    """The text a reader sees of ``html``, asserting its tags are known and balanced."""
-    reader = _TelegramSubset()
-    reader.feed(html)
-    reader.close()
-    assert not reader.open
-    return "".join(reader.plain)
 
 
 def buttons(card: Card) -> list[list[dict[str, Any]]]:

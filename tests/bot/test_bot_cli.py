@@ -13,6 +13,7 @@ import pytest
 from harness import BOT_TOKEN
 
 from emulator.simulation import Emulator
+from storage.migrate import HEAD_REVISION
 
 ROOT = Path(__file__).resolve().parents[2]
 # These runs make their own SQLite files; the PostgreSQL pass has nothing to add to them.
@@ -78,6 +79,7 @@ async def test_missing_token_is_one_clear_line_with_exit_code_2(tmp_path: Path) 
         ("TIMEZONE", "Nowhere/Land", "TIMEZONE is invalid: unknown time zone"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL is invalid"),
         ("TELEGRAM_BASE_URL", "ftp://x", "TELEGRAM_BASE_URL is invalid"),
+        ("WEBHOOK_SECRET", "s", "WEBHOOK_SECRET is invalid: must be 32-256 characters"),
     ],
 )
 async def test_malformed_settings_name_the_setting(
@@ -105,6 +107,19 @@ async def test_settings_come_from_the_dotenv_file(tmp_path: Path) -> None:
     with sqlite3.connect(database) as connection:
         tables = {row[0] for row in connection.execute("select name from sqlite_master")}
     assert {"chats", "users", "articles", "votes", "deliveries"} <= tables
+
+
+async def test_db_upgrade_logs_no_alembic_chatter(tmp_path: Path) -> None:
+    """`db upgrade` and `db current` print the revision and nothing of Alembic's INFO lines."""
+    env = {"BOT_TOKEN": BOT_TOKEN, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'news.db'}"}
+
+    upgraded = await _run_cli(tmp_path, "db", "upgrade", **env)
+    current = await _run_cli(tmp_path, "db", "current", **env)
+
+    for code, out, err in (upgraded, current):
+        assert code == 0, err
+        assert out.strip() == f"schema revision: {HEAD_REVISION}"
+        assert [line for line in err.splitlines() if "alembic" in line] == []
 
 
 async def test_run_polls_answers_and_never_logs_the_token(

@@ -6,6 +6,7 @@ import asyncio
 import io
 import itertools
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from rich.console import Console
 
 from bot.demo import DemoOptions, run_demo
+from bot.demo_view import DemoStatus, make_view
 from bot.demo_voting import DemoPoll, plan_votes
 from emulator.simulation import Emulator
 
@@ -107,3 +109,26 @@ async def test_demo_command_exits_zero_with_its_summary(tmp_path: Path) -> None:
     assert "FAIL" not in text
     assert "demo passed: every check holds." in text
     assert not await asyncio.to_thread(lambda: list(tmp_path.iterdir()))  # nothing left behind
+
+
+def test_live_totals_table_percentages_add_up_to_100() -> None:
+    """47, 38 and 16 votes, each share rounded alone, read 47 + 38 + 16 = 101 %: the terminal
+    shows the tally's own percentages, as the cards do (46 + 38 + 16)."""
+    output = io.StringIO()
+    console = Console(file=output, width=100, force_terminal=True)
+    status = DemoStatus(
+        phase="voting",
+        elapsed=3.0,
+        bars=(),
+        poll_question="Should boat moorings be restricted?",
+        poll_totals=(("Yes", 47), ("No", 38), ("Not sure", 16)),
+        taps=101,
+        edits=4,
+        errors_429=0,
+    )
+
+    with make_view(console) as view:
+        view.show(status)
+
+    shown = [int(p) for p in re.findall(r"\((\d+)%\)", output.getvalue())]
+    assert shown[-3:] == [46, 38, 16]

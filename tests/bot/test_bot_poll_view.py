@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from html_support import plain_text
 from hypothesis import given
 from hypothesis import strategies as st
 from telegram import InlineKeyboardMarkup
@@ -24,47 +24,16 @@ from bot.poll_view import (
     toast_for_results,
     view_fingerprint,
 )
+from emulator.formatting import parse_text
 from newsroom.tally import Tally
 
 HOSTILE = "<b>bold</b> &amp; </a> <i"
 
 
-class _TelegramSubset(HTMLParser):
-    """Reads HTML the way Telegram would for the tags the bot emits, refusing anything else."""
-
-    allowed = frozenset({"b", "i", "tg-spoiler"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.plain: list[str] = []
-        self.open: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        assert tag in self.allowed
-        assert not attrs
-        self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        assert self.open.pop() == tag
-
-    def handle_data(self, data: str) -> None:
-        self.plain.append(data)
-
-
-def plain_text(html: str) -> str:
-    """The text a reader sees of ``html``, asserting its tags are known and balanced."""
-    reader = _TelegramSubset()
-    reader.feed(html)
-    reader.close()
-    assert not reader.open
-    return "".join(reader.plain)
-
-
 @pytest.fixture(name="telegram_parse")
 def fixture_telegram_parse() -> Callable[[str], Any]:
     """The emulator's Telegram HTML parser: ``html -> (plain, entities)``."""
-    markup = pytest.importorskip("emulator.markup")
-    return lambda html: markup.parse_text(html, "HTML", None)
+    return lambda html: parse_text(html, "HTML", None)
 
 
 @pytest.fixture(name="open_poll")

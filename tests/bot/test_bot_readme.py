@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 from bot.settings import Settings
@@ -47,3 +48,12 @@ def test_readme_images_exist() -> None:
 
     assert images[:1] == ["docs/web-view.png"]
     assert [image for image in images if not (ROOT / image).is_file()] == []
+
+
+def test_package_licence_is_an_spdx_expression() -> None:
+    """`pip install` reads the licence as an SPDX string (a table is deprecated and warns at
+    every install), with a setuptools that understands it (77 or later)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+    assert project["project"]["license"] == "MIT"
+    assert project["build-system"]["requires"] == ["setuptools>=77"]

@@ -83,6 +83,8 @@ async def test_sigkill_mid_feed_ingest_then_restart(
         TELEGRAM_BASE_URL=emulator.base_url,
         DATABASE_URL=database_url,
         FEEDS=slow_site.url("/feed.xml"),
+        # The feed and its pages are on 127.0.0.1, which the bot reads only when allowed.
+        FETCH_ALLOW_PRIVATE="true",
         FEED_INTERVAL="3600",
         LOG_LEVEL="WARNING",
         PTB_TIMEDELTA="1",

@@ -129,22 +129,29 @@ def test_tap_limit_window_slides() -> None:
 
 
 async def test_ledger_knows_repeats_in_one_batch_and_after_a_restart(database_url: str) -> None:
-    """Two copies in one batch: the first is new; after a restart the id is still known."""
+    """Two copies in one batch: the first is new; after a restart the update is still known,
+    while another update reusing its id (ids started over) is new."""
     db = Database.connect(database_url)
     await upgrade(db)
     ledger = UpdateLedger(db)
     await ledger.start()
     try:
-        assert await asyncio.gather(ledger.first_time(7), ledger.first_time(7)) == [True, False]
-        assert await ledger.first_time(8)
+        copies = await asyncio.gather(ledger.first_time(7, "a7"), ledger.first_time(7, "a7"))
+        assert copies == [True, False]
+        assert await ledger.first_time(8, "a8")
     finally:
         await ledger.stop()
     again = UpdateLedger(db)
     await again.start()
     try:
-        assert await asyncio.gather(again.first_time(7), again.first_time(9)) == [False, True]
+        assert await asyncio.gather(again.first_time(7, "a7"), again.first_time(9, "a9")) == [
+            False,
+            True,
+        ]
+        assert await again.first_time(8, "b8")
+        assert not await again.first_time(8, "b8")
     finally:
         await again.stop()
         await db.dispose()
     with pytest.raises(RuntimeError, match="not running"):
-        await again.first_time(10)
+        await again.first_time(10, "a10")

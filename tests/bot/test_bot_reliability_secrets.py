@@ -1,18 +1,30 @@
-"""The bot token never reaches the logs (DEBUG, tracebacks included) or the database."""
+"""The bot token never reaches the logs (DEBUG, tracebacks included), the terminal (a token
+Telegram refuses, an uncaught exception) or the database."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+import os
+import socket
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from harness import BOT_TOKEN, RunningBot, wait_until
 from sqlmodel import SQLModel, select
 
 from bot.logs import RedactingFormatter
+from emulator.simulation import Emulator
 
 SECRET = BOT_TOKEN.partition(":")[2]
+ROOT = Path(__file__).resolve().parents[2]
+# A well-formed token the emulator (like Telegram) has never issued.
+UNKNOWN_TOKEN = "987654321:a-token-nobody-issued-Xq7"
+REFUSED = "error: Telegram rejected BOT_TOKEN (check the token and TELEGRAM_BASE_URL)"
+WEBHOOK_SECRET = "webhook-secret-for-the-refused-token-test"
 
 
 @pytest.fixture(name="debug_log")
@@ -67,3 +79,90 @@ async def test_token_stays_out_of_debug_logs_tracebacks_and_the_database(
     dump = await _database_dump(running_bot)
     assert str(reader.id) in dump
     assert SECRET not in dump
+
+
+async def _bot_command(tmp_path: Path, *args: str, **settings: str) -> tuple[int, str, str]:
+    """`python -m bot ARGS` in its own process, with only the given settings."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("BOT_", "TELEGRAM_", "WEBHOOK_", "DATABASE_", "LOG_"))
+    }
+    env.update(settings, PYTHONPATH=str(ROOT))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize(
+    ("token", "api_path", "mode"),
+    [
+        pytest.param(UNKNOWN_TOKEN, "/bot", "run", id="unknown-token"),
+        pytest.param(BOT_TOKEN, "/not-the-bot-api/bot", "run", id="base-url-answering-404"),
+        pytest.param(UNKNOWN_TOKEN, "/bot", "run --webhook", id="unknown-token-webhook"),
+    ],
+)
+async def test_a_token_telegram_refuses_is_one_line_and_never_printed(
+    tmp_path: Path, emulator: Emulator, token: str, api_path: str, mode: str
+) -> None:
+    """`run` with a token Telegram refuses (401), or a TELEGRAM_BASE_URL answering 404: exit 2,
+    one line saying what to check, and the token nowhere in the output."""
+    emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
+    root = emulator.base_url.removesuffix("/bot")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code, out, err = await _bot_command(
+        tmp_path,
+        *mode.split(),
+        BOT_TOKEN=token,
+        TELEGRAM_BASE_URL=f"{root}{api_path}",
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+        WEBHOOK_SECRET=WEBHOOK_SECRET,
+        WEBHOOK_PORT=str(port),
+    )
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [REFUSED]
+    for secret in (token, token.partition(":")[2], WEBHOOK_SECRET):
+        assert secret not in out + err
+
+
+async def test_an_uncaught_exception_prints_the_token_redacted(tmp_path: Path) -> None:
+    """The last resort: a traceback nobody caught, in the main thread or another, is printed
+    with the token and its secret part blanked out."""
+    script = (
+        "import sys, threading\n"
+        "from bot.logs import redact_uncaught\n"
+        "token = sys.argv[1]\n"
+        "redact_uncaught((token, token.partition(':')[2]))\n"
+        "thread = threading.Thread(target=lambda: exec('raise ValueError(token)'))\n"
+        "thread.start(); thread.join()\n"
+        "raise RuntimeError(f'POST /bot{token}/getMe failed')\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        script,
+        BOT_TOKEN,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, raw = await asyncio.wait_for(process.communicate(), timeout=60)
+    err = raw.decode()
+    assert process.returncode == 1
+    assert SECRET not in err
+    assert "RuntimeError: POST /bot[redacted]/getMe failed" in err
+    assert "ValueError: [redacted]" in err

@@ -48,7 +48,7 @@ VOTERS = 40
 # Every fourth reader writes /help as soon as the card arrives, which a worker other than the
 # card's sender may well answer.
 HELP_SEEKERS = slice(None, None, 4)
-SECRET = "scale-test-secret"
+SECRET = "scale-test-secret_0123456789abcdefghij"
 # Low enough that a second worker joining at its own share of the rate, before the others have
 # made room for it, would stand out in the emulator's record.
 SEND_RATE = 20

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+import secrets
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,22 @@ def test_env_example_documents_every_setting() -> None:
     documented = (ROOT / ".env.example").read_text()
     for field in Settings.model_fields.values():
         assert f"{field.validation_alias}=" in documented
+
+
+def test_env_example_copied_as_it_is_loads_with_a_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cp .env.example .env` and a token filled in gives the defaults for every blank line."""
+    example = (ROOT / ".env.example").read_text()
+    env_file = tmp_path / ".env"
+    env_file.write_text(example.replace("BOT_TOKEN=\n", f"BOT_TOKEN={TOKEN}\n", 1))
+    for field in Settings.model_fields.values():
+        monkeypatch.delenv(str(field.validation_alias), raising=False)
+    settings = Settings(_env_file=env_file)
+    assert settings.webhook_url is None
+    assert settings.webhook_secret is None
+    assert settings.admin_ids == frozenset()
+    assert settings.feeds == ()
 
 
 def test_admin_ids_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,3 +112,53 @@ def test_a_dotenv_readable_by_others_is_warned_about(
     assert "chmod 600" in caplog.text
     assert TOKEN not in caplog.text
     assert not warn_if_env_file_is_shared(tmp_path / "missing.env")
+
+
+_SECRET_RULE = (
+    "WEBHOOK_SECRET is invalid: must be 32-256 characters of A-Z, a-z, 0-9, _ and - "
+    '(make one with: python -c "import secrets; print(secrets.token_urlsafe(32))")'
+)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        pytest.param("x", id="one-character"),
+        pytest.param("a" * 31, id="31-characters"),
+        pytest.param("a" * 257, id="257-characters"),
+        pytest.param("a" * 40 + "!", id="outside-the-alphabet"),
+        pytest.param("a" * 40 + "\n", id="trailing-newline"),
+    ],
+)
+def test_a_short_or_malformed_webhook_secret_is_refused_with_how_to_make_one(secret: str) -> None:
+    """WEBHOOK_SECRET needs 32-256 characters of Telegram's alphabet; the error says how to
+    make one and does not echo the value."""
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None, bot_token=TOKEN, webhook_secret=secret)
+    assert describe_error(caught.value) == _SECRET_RULE
+
+
+def test_a_webhook_secret_made_as_the_error_says_is_accepted() -> None:
+    """The secret the error message's command makes, and the longest Telegram takes, are fine."""
+    for secret in (secrets.token_urlsafe(32), "a" * 32, "A-z_9" * 51 + "x"):
+        settings = Settings(_env_file=None, bot_token=TOKEN, webhook_secret=secret)
+        assert settings.webhook_secret is not None
+        assert settings.webhook_secret.get_secret_value() == secret
+
+
+@pytest.mark.parametrize("name", ["README.md", ".env.example"])
+def test_the_documented_example_token_is_accepted(name: str) -> None:
+    """Every example token a new user reads in the README and .env.example passes the bot's own
+    check, so copying its shape never ends in "does not look like a bot token"."""
+    examples = re.findall(r"\b\d+:[A-Za-z0-9_-]{20,}", (ROOT / name).read_text(encoding="utf-8"))
+
+    assert examples
+    for example in examples:
+        assert Settings(_env_file=None, bot_token=example).bot_token.get_secret_value() == example
+
+
+def test_a_malformed_token_error_says_what_a_token_looks_like() -> None:
+    """A token like 123:abc is refused with the shape @BotFather gives: digits, a colon, 35."""
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None, bot_token="123:abc")
+    assert "<digits>:<35 characters>" in describe_error(caught.value)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import os
 import signal
 import socket
@@ -14,13 +16,13 @@ import aiohttp
 import pytest
 from harness import BOT_TOKEN, make_settings
 
-from bot.app import build_application
+from bot.app import HANDLED_UPDATES, build_application
 from bot.settings import Settings
 from bot.webhook import SECRET_HEADER, WebhookReceiver, webhook
 from emulator.simulation import Emulator
 from storage.engine import Database
 
-SECRET = "webhook-secret_123"
+SECRET = "webhook-secret_0123456789abcdefghijkl"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -66,6 +68,25 @@ async def test_updates_pushed_by_webhook_are_answered(
     assert emulator.requests("getUpdates") == []
 
 
+async def test_set_webhook_asks_only_for_handled_updates(
+    emulator: Emulator, receiver: WebhookReceiver
+) -> None:
+    """setWebhook carries exactly HANDLED_UPDATES, so a reader's edit is never pushed."""
+    (registration,) = emulator.requests("setWebhook")
+    assert registration.params["allowed_updates"] == list(HANDLED_UPDATES)
+    reader = emulator.create_user("Ugo")
+    chat = emulator.private_chat(reader)
+    start = await emulator.send_message(reader, "/start")
+    await emulator.wait_for_bot_message(chat)
+    await emulator.edit_message(reader, start, "/start, edited")
+    asked = await emulator.send_message(reader, "/help")
+    reply = await emulator.wait_for_bot_message(chat, after=asked.message_id)
+    assert "/subscribe" in reply.text
+    # Pushed in order: had the edit been queued, it would have come before /help.
+    assert receiver.stats.accepted == 2
+    assert emulator.pending_updates() == 0
+
+
 async def test_requests_without_the_secret_get_403_and_are_counted(
     receiver: WebhookReceiver,
 ) -> None:
@@ -87,6 +108,64 @@ async def test_requests_without_the_secret_get_403_and_are_counted(
     assert receiver.stats.rejected_secret == 2
     assert receiver.stats.rejected_body == 1
     assert receiver.stats.accepted == 0
+
+
+def _nested_update(depth: int) -> bytes:
+    """An update whose message replies to a message that replies to ... `depth` deep."""
+    message: dict[str, object] = {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}}
+    for level in range(depth):
+        message = {
+            "message_id": level + 2,
+            "date": 0,
+            "chat": {"id": 1, "type": "private"},
+            "reply_to_message": message,
+        }
+    return json.dumps({"update_id": 7, "message": message}).encode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"null", id="null"),
+        pytest.param(b"[]", id="array"),
+        pytest.param(b'"update"', id="string"),
+        pytest.param(b'{"message":"x"}', id="no-update-id"),
+        pytest.param(b'{"update_id":"x","message":{}}', id="text-update-id"),
+        pytest.param(b'{"update_id":5,"message":"x"}', id="message-not-an-object"),
+        pytest.param(b'{"update_id":5,"message":{"text":"hi"}}', id="message-missing-fields"),
+        pytest.param(b'{"update_id": 5, "message": ', id="invalid-json"),
+        pytest.param(b"\xff\xfe{}", id="not-utf8"),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, id="deeply-nested-json"),
+        pytest.param(_nested_update(400), id="deeply-nested-update"),
+    ],
+)
+async def test_a_body_that_is_not_an_update_gets_400_and_one_log_line(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture, body: bytes
+) -> None:
+    """Any body that is not a valid update is answered 400 and logged once, never quoted."""
+    url = f"http://127.0.0.1:{receiver_port(receiver)}{receiver.path}"
+    with caplog.at_level(logging.WARNING):
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                url,
+                data=body,
+                headers={SECRET_HEADER: SECRET, "Content-Type": "application/json"},
+            ) as response,
+        ):
+            assert response.status == 400
+            assert await response.text() == "Bad Request"
+    assert receiver.stats.rejected_body == 1
+    assert receiver.stats.accepted == 0
+    logged = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert [record.name for record in logged] == ["bot.webhook"]
+    line = logged[0].getMessage()
+    assert line.startswith("webhook body from 127.0.0.1 is not an update: ")
+    assert "\n" not in line
+    assert len(line) < 200
+    assert logged[0].exc_info is None
+    for fragment in ('"x"', "hi", "[[["):
+        assert fragment not in line
 
 
 def receiver_port(receiver: WebhookReceiver) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from telegram import (
     Bot,
@@ -15,30 +13,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
-from emulator.limits import RateLimits
 from emulator.simulation import BotAccount, Emulator, SimUser
-
-TOKEN = "666777:chats-test-token"
-
-
-@pytest.fixture(name="emu")
-async def emu_fixture() -> AsyncIterator[Emulator]:
-    """An emulator without flood limits."""
-    async with Emulator(limits=RateLimits.unlimited()) as running:
-        yield running
-
-
-@pytest.fixture(name="account")
-def account_fixture(emu: Emulator) -> BotAccount:
-    """The bot registered with the emulator."""
-    return emu.add_bot(TOKEN, username="desk_bot")
-
-
-@pytest.fixture(name="bot")
-async def bot_fixture(emu: Emulator, account: BotAccount) -> AsyncIterator[Bot]:
-    """python-telegram-bot's real client talking to the emulator."""
-    async with Bot(account.token, base_url=emu.base_url) as bot:
-        yield bot
 
 
 @pytest.fixture(name="owner")

@@ -1,4 +1,5 @@
-"""Injected faults: 5xx answers for a count or a while, held requests, updates delivered again."""
+"""Injected faults: 5xx answers for a count or a while, held requests, odd "ok" results, updates
+delivered again, and update ids starting over."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp import web
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
@@ -93,8 +94,54 @@ async def test_timeout_fault_holds_the_request_without_doing_it(
     assert [m.text for m in emu.bot_messages(emu.private_chat(reader))] == ["kept"]
 
 
+async def test_result_fault_answers_ok_with_null_and_edits_nothing(
+    emu: Emulator, bot: Bot, reader: SimUser
+) -> None:
+    """An edit answered `"ok": true, "result": null`: the request is recorded, the text stays."""
+    sent = await bot.send_message(reader.id, "before")
+    emu.inject_faults("result", methods={"editMessageText"}, count=1)
+    async with (
+        ClientSession() as http,
+        http.post(
+            f"{emu.base_url}{TOKEN}/editMessageText",
+            json={"chat_id": reader.id, "message_id": sent.message_id, "text": "after"},
+        ) as response,
+    ):
+        assert await response.json() == {"ok": True, "result": None}
+    [edit] = emu.requests("editMessageText")
+    assert (edit.status, edit.response) == (200, {"ok": True, "result": None})
+    assert edit.params["text"] == "after"
+    assert [m.text for m in emu.bot_messages(emu.private_chat(reader))] == ["before"]
+    await bot.edit_message_text("after", chat_id=reader.id, message_id=sent.message_id)
+    assert [m.text for m in emu.bot_messages(emu.private_chat(reader))] == ["after"]
+
+
+@pytest.mark.usefixtures("reader")
+async def test_empty_result_fault_answers_get_updates_at_once(emu: Emulator, bot: Bot) -> None:
+    """getUpdates answered `[]` without waiting, though an update is pending; it comes after."""
+    emu.inject_faults("result", methods={"getUpdates"}, count=1, result=[])
+    assert await bot.get_updates(timeout=30) == ()
+    pending = await bot.get_updates(timeout=0)
+    assert [u.message.text for u in pending if u.message] == ["/start"]
+
+
+async def test_update_ids_restart_and_old_offsets_confirm_nothing(
+    emu: Emulator, bot: Bot, reader: SimUser
+) -> None:
+    """After a restart the next update has the first id again; the old offset keeps it."""
+    [first] = await bot.get_updates(timeout=0)
+    assert await bot.get_updates(offset=first.update_id + 1, timeout=0) == ()
+    assert emu.restart_update_ids() == first.update_id
+    await emu.send_message(reader, "again")
+    [again] = await bot.get_updates(offset=first.update_id + 1, timeout=0)
+    assert again.update_id == first.update_id
+    assert again.message is not None
+    assert again.message.text == "again"
+    assert await bot.get_updates(offset=again.update_id + 1, timeout=0) == ()
+
+
 def test_fault_arguments_are_checked(emu: Emulator) -> None:
-    """Either a count or a duration, and only 5xx statuses or "timeout"."""
+    """Either a count or a duration, and only 5xx statuses, "timeout" or "result"."""
     with pytest.raises(ValueError, match="either"):
         emu.inject_faults(502)
     with pytest.raises(ValueError, match="5xx"):

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dtm
-from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Bot
 from telegram.error import RetryAfter
 
 from emulator.clock import ManualClock
-from emulator.simulation import BotAccount, Emulator, SimChat, SimUser
-
-TOKEN = "555666:flood-test-token"
+from emulator.simulation import Emulator, SimChat, SimUser
 
 
 @pytest.fixture(autouse=True)
@@ -33,27 +30,6 @@ def clock_fixture(manual_clock_emulator: Emulator) -> ManualClock:
 def emu_fixture(manual_clock_emulator: Emulator) -> Emulator:
     """The plugin's emulator with default limits on a manual clock."""
     return manual_clock_emulator
-
-
-@pytest.fixture(name="account")
-def account_fixture(emu: Emulator) -> BotAccount:
-    """The bot registered with the emulator."""
-    return emu.add_bot(TOKEN)
-
-
-@pytest.fixture(name="bot")
-async def bot_fixture(emu: Emulator, account: BotAccount) -> AsyncIterator[Bot]:
-    """python-telegram-bot's real client talking to the emulator."""
-    async with Bot(account.token, base_url=emu.base_url) as bot:
-        yield bot
-
-
-@pytest.fixture(name="reader")
-async def reader_fixture(emu: Emulator, account: BotAccount) -> SimUser:
-    """A user who started the bot."""
-    user = emu.create_user("Rita")
-    await emu.send_message(user, "/start", bot=account)
-    return user
 
 
 @pytest.fixture(name="group")

@@ -18,9 +18,8 @@ from telegram.error import BadRequest
 
 from emulator.clock import ManualClock
 from emulator.limits import RateLimits
-from emulator.simulation import BotAccount, Emulator, SimMessage, SimUser
+from emulator.simulation import Emulator, SimMessage, SimUser
 
-TOKEN = "444555:interaction-test-token"
 TOO_OLD = "query is too old and response timeout expired or query id is invalid"
 VOTE = InlineKeyboardMarkup([[InlineKeyboardButton("Vote", callback_data="vote:1")]])
 
@@ -38,26 +37,11 @@ async def emu_fixture(clock: ManualClock) -> AsyncIterator[Emulator]:
         yield running
 
 
-@pytest.fixture(name="account")
-def account_fixture(emu: Emulator) -> BotAccount:
-    """The bot registered with the emulator."""
-    return emu.add_bot(TOKEN, username="poll_bot")
-
-
-@pytest.fixture(name="bot")
-async def bot_fixture(emu: Emulator, account: BotAccount) -> AsyncIterator[Bot]:
-    """python-telegram-bot's real client talking to the emulator."""
-    async with Bot(account.token, base_url=emu.base_url) as bot:
-        yield bot
-
-
 @pytest.fixture(name="reader")
-async def reader_fixture(emu: Emulator, bot: Bot) -> SimUser:
-    """A user who started the bot; the /start update is already confirmed."""
-    user = emu.create_user("Rita", username="rita")
-    await emu.send_message(user, "/start")
+async def reader_fixture(reader: SimUser, bot: Bot) -> SimUser:
+    """The shared reader, with her /start update already confirmed."""
     await next_update(bot)
-    return user
+    return reader
 
 
 @pytest.fixture(name="poll_message")

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest, Forbidden
 
-from emulator.limits import RateLimits
-from emulator.markup import Entity
-from emulator.simulation import BotAccount, Emulator, SimUser
+from emulator.formatting import Entity
+from emulator.simulation import Emulator, SimUser
 
-TOKEN = "222333:messaging-test-token"
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "
     "same as a current content and reply markup of the message"
@@ -21,34 +17,6 @@ NOT_MODIFIED = (
 
 def keyboard(*pairs: tuple[str, str]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(t, callback_data=d) for t, d in pairs]])
-
-
-@pytest.fixture(name="emu")
-async def emu_fixture() -> AsyncIterator[Emulator]:
-    """An emulator without flood limits, so these tests see only the errors they provoke."""
-    async with Emulator(limits=RateLimits.unlimited()) as running:
-        yield running
-
-
-@pytest.fixture(name="account")
-def account_fixture(emu: Emulator) -> BotAccount:
-    """The bot registered with the emulator."""
-    return emu.add_bot(TOKEN)
-
-
-@pytest.fixture(name="bot")
-async def bot_fixture(emu: Emulator, account: BotAccount) -> AsyncIterator[Bot]:
-    """python-telegram-bot's real client talking to the emulator."""
-    async with Bot(account.token, base_url=emu.base_url) as bot:
-        yield bot
-
-
-@pytest.fixture(name="reader")
-async def reader_fixture(emu: Emulator) -> SimUser:
-    """A user who started the bot."""
-    user = emu.create_user("Rita", username="rita")
-    await emu.send_message(user, "/start")
-    return user
 
 
 async def test_html_is_parsed_into_plain_text_and_entities(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -27,13 +26,6 @@ async def reader_fixture(emulator: Emulator, account: BotAccount) -> SimUser:
     user = emulator.create_user("Rita", username="rita")
     await emulator.send_message(user, "/start", bot=account)
     return user
-
-
-@pytest.fixture(name="http")
-async def http_fixture() -> AsyncIterator[aiohttp.ClientSession]:
-    """A raw HTTP client, for the body formats python-telegram-bot does not use."""
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def test_get_me_answers_with_the_bots_identity(

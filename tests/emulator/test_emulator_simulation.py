@@ -4,43 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
 
 import pytest
-from telegram import Bot
+from telegram import Bot, MessageEntity
 
-from emulator.limits import RateLimits
-from emulator.simulation import BotAccount, Emulator, SimUser
+from emulator.simulation import Emulator, SimUser
 
 TOKEN = "777888:simulation-test-token"
-
-
-@pytest.fixture(name="emu")
-async def emu_fixture() -> AsyncIterator[Emulator]:
-    """An emulator without flood limits."""
-    async with Emulator(limits=RateLimits.unlimited()) as running:
-        yield running
-
-
-@pytest.fixture(name="account")
-def account_fixture(emu: Emulator) -> BotAccount:
-    """The bot registered with the emulator."""
-    return emu.add_bot(TOKEN)
-
-
-@pytest.fixture(name="bot")
-async def bot_fixture(emu: Emulator, account: BotAccount) -> AsyncIterator[Bot]:
-    """python-telegram-bot's real client talking to the emulator."""
-    async with Bot(account.token, base_url=emu.base_url) as bot:
-        yield bot
-
-
-@pytest.fixture(name="reader")
-async def reader_fixture(emu: Emulator, account: BotAccount) -> SimUser:
-    """A user who started the bot."""
-    user = emu.create_user("Rita", username="rita", last_name="Reader")
-    await emu.send_message(user, "/start", bot=account)
-    return user
 
 
 async def test_wait_for_bot_message_returns_the_next_reply(
@@ -139,3 +109,17 @@ async def test_html_rendering_keeps_nesting_links_and_code(
     shown = emu.bot_messages(emu.private_chat(reader))[-1]
     assert shown.text == "bold both link x = 1 <raw>"
     assert shown.html == html
+
+
+async def test_html_rendering_reopens_a_tag_around_a_partial_overlap(
+    emu: Emulator, bot: Bot, reader: SimUser
+) -> None:
+    """Bold and italic that only partly overlap (as explicit entities may) still nest in HTML."""
+    overlapping = [MessageEntity("bold", 0, 6), MessageEntity("italic", 5, 6)]
+    await bot.send_message(reader.id, "bold & both", entities=overlapping)
+    shown = emu.bot_messages(emu.private_chat(reader))[-1]
+    assert [(e.type, e.offset, e.length) for e in shown.entities] == [
+        ("bold", 0, 6),
+        ("italic", 5, 6),
+    ]
+    assert shown.html == "<b>bold <i>&amp;</i></b><i> both</i>"

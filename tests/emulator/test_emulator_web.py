@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -23,25 +20,18 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+from web_browser import browser_fixture, chromium_fixture, page_fixture
 
 from emulator.simulation import BotAccount, Emulator, SimChat, SimMessage, SimUser
 from emulator.transcript import safe_link
 
+# The browser fixtures, used by name.
+__all__ = ["browser_fixture", "chromium_fixture", "page_fixture"]
+
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Page
+    from playwright.async_api import Page
 
 TOKEN = "555666:web-view-secret-token"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 OPTIONS = {"yes": "Yes", "no": "No", "unsure": "Not sure"}
 ARTICLE_URL = "https://example.com/metro/bike-lanes"
 
@@ -363,7 +353,16 @@ async def test_no_response_contains_the_bot_token(
         "column": 0,
     }
     bodies = []
-    for path in ["", "app.js", "style.css", "api/chats", "api/users", "api/version?after=-1"]:
+    paths = [
+        "",
+        "app.js",
+        "style.css",
+        "api/chats",
+        "api/users",
+        "api/bots",
+        "api/version?after=-1",
+    ]
+    for path in paths:
         async with http.get(f"{emulator.web_url}{path}") as response:
             bodies.append(await response.text())
     async with http.get(api(emulator, f"chats/{key}/messages")) as response:
@@ -407,48 +406,6 @@ def test_only_ordinary_links_are_kept() -> None:
 
 
 # --- the page, in headless Chromium --------------------------------------------------------
-
-
-def browser_unavailable(reason: str) -> None:
-    """CI must run the browser tests: there a missing browser fails; elsewhere it skips."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(name="chromium")
-def chromium_fixture() -> Path:
-    """Debian's Chromium, with Playwright to drive it; fails in CI and skips elsewhere without."""
-    if importlib.util.find_spec("playwright") is None:
-        browser_unavailable("playwright is not installed (pip install -e '.[dev]')")
-    if not CHROMIUM.exists():
-        browser_unavailable(f"Chromium is missing at {CHROMIUM} (apt-get install chromium)")
-    return CHROMIUM
-
-
-@pytest.fixture(name="browser")
-async def browser_fixture(chromium: Path) -> AsyncIterator[Browser]:
-    """Headless Chromium driven by Playwright."""
-    from playwright.async_api import async_playwright  # noqa: PLC0415 - optional tool
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(chromium), args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
-
-
-@pytest.fixture(name="page")
-async def page_fixture(browser: Browser) -> AsyncIterator[Page]:
-    """A fresh browser page."""
-    page = await browser.new_page(viewport={"width": 1200, "height": 760})
-    try:
-        yield page
-    finally:
-        await page.close()
 
 
 async def test_page_shows_the_card_with_its_totals(newsroom: Newsroom, page: Page) -> None:

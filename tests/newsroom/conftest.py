@@ -5,13 +5,16 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from aiohttp.typedefs import Handler
 from newsroom_site import CHUNK, FEED_ETAG, FEED_MODIFIED, HUGE_BYTES, LocalSite
 
+from newsroom.web_client import WebClient
+
 FIXTURES = Path(__file__).parent / "fixtures"
+SEED_CANONICAL = "https://tidewater-ledger.example/environment/kestrel-coast-seagrass-replanting"
 
 
 @pytest.fixture(name="fixtures_dir")
@@ -21,9 +24,9 @@ def fixture_fixtures_dir() -> Path:
 
 
 @pytest.fixture(name="http")
-async def fixture_http() -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client that ignores proxy settings from the environment."""
-    async with httpx.AsyncClient(trust_env=False) as client:
+async def fixture_http() -> AsyncIterator[WebClient]:
+    """The fetching client, allowed onto private addresses: the test site is on 127.0.0.1."""
+    async with WebClient(allow_private=True) as client:
         yield client
 
 
@@ -37,6 +40,14 @@ async def fixture_site() -> AsyncIterator[LocalSite]:
 
     async def article(_: web.Request) -> web.Response:
         return web.Response(body=page, content_type="text/html", charset="utf-8")
+
+    async def own_canonical(_: web.Request) -> web.Response:
+        # The seed page as its own site would serve it: the canonical names this very host.
+        here = page.replace(SEED_CANONICAL.encode(), f"{state.base}/seagrass".encode())
+        return web.Response(body=here, content_type="text/html", charset="utf-8")
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPFound(request.query["to"])
 
     async def pdf(_: web.Request) -> web.Response:
         return web.Response(body=b"%PDF-1.7\n", content_type="application/pdf")
@@ -90,8 +101,15 @@ async def fixture_site() -> AsyncIterator[LocalSite]:
     async def feed_as_html(_: web.Request) -> web.Response:
         return web.Response(body=b"<html><body>Not a feed</body></html>", content_type="text/html")
 
-    app = web.Application()
+    @web.middleware
+    async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
+        state.requests.append((request.path, dict(request.headers)))
+        return await handler(request)
+
+    app = web.Application(middlewares=[record])
     app.router.add_get("/article", article)
+    app.router.add_get("/own-canonical", own_canonical)
+    app.router.add_get("/redirect", redirect)
     app.router.add_get("/report.pdf", pdf)
     app.router.add_get("/huge", huge)
     app.router.add_get("/declared-huge", declared_huge)

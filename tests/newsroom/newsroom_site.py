@@ -15,6 +15,8 @@ class LocalSite:
     base: str
     huge_bytes_sent: list[int] = field(default_factory=lambda: [0])
     feed_requests: list[dict[str, str]] = field(default_factory=list)
+    # Every request the site answered, by path, with its headers.
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
     def url(self, path: str) -> str:
         """The absolute address of `path` on the site."""

@@ -3,12 +3,12 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from newsroom_site import FEED_ETAG, FEED_MODIFIED, LocalSite
 
 from newsroom.errors import IngestError
 from newsroom.feeds import FeedItem, fetch_feed, parse_feed
+from newsroom.web_client import WebClient
 
 FEED_URL = "https://feeds.example/news.xml"
 
@@ -68,9 +68,7 @@ def test_a_document_that_is_no_feed_is_refused(content: bytes) -> None:
         parse_feed(content, url=FEED_URL)
 
 
-async def test_first_fetch_returns_items_and_validators(
-    site: LocalSite, http: httpx.AsyncClient
-) -> None:
+async def test_first_fetch_returns_items_and_validators(site: LocalSite, http: WebClient) -> None:
     """An unconditional fetch returns the items with the server's ETag and Last-Modified."""
     fetched = await fetch_feed(http, site.url("/feed.xml"), None, None)
 
@@ -82,7 +80,7 @@ async def test_first_fetch_returns_items_and_validators(
     assert (fetched.etag, fetched.modified) == (FEED_ETAG, FEED_MODIFIED)
 
 
-async def test_fetch_with_etag_gets_not_modified(site: LocalSite, http: httpx.AsyncClient) -> None:
+async def test_fetch_with_etag_gets_not_modified(site: LocalSite, http: WebClient) -> None:
     """Sending the ETag back gets a 304: no items, not_modified set, validators kept."""
     fetched = await fetch_feed(http, site.url("/feed.xml"), FEED_ETAG, None)
 
@@ -93,7 +91,7 @@ async def test_fetch_with_etag_gets_not_modified(site: LocalSite, http: httpx.As
 
 
 async def test_fetch_with_last_modified_gets_not_modified(
-    site: LocalSite, http: httpx.AsyncClient
+    site: LocalSite, http: WebClient
 ) -> None:
     """Sending Last-Modified back as If-Modified-Since also gets a 304."""
     fetched = await fetch_feed(http, site.url("/feed.xml"), None, FEED_MODIFIED)
@@ -102,7 +100,7 @@ async def test_fetch_with_last_modified_gets_not_modified(
     assert site.feed_requests[-1]["If-Modified-Since"] == FEED_MODIFIED
 
 
-async def test_feed_served_as_html_is_refused(site: LocalSite, http: httpx.AsyncClient) -> None:
+async def test_feed_served_as_html_is_refused(site: LocalSite, http: WebClient) -> None:
     """A feed address answering with a web page gives a clear error."""
     with pytest.raises(
         IngestError, match=r"not an RSS or Atom feed \(its content type is text/html\)"
@@ -110,15 +108,13 @@ async def test_feed_served_as_html_is_refused(site: LocalSite, http: httpx.Async
         await fetch_feed(http, site.url("/feed.html"))
 
 
-async def test_feed_that_times_out_is_reported(site: LocalSite, http: httpx.AsyncClient) -> None:
+async def test_feed_that_times_out_is_reported(site: LocalSite, http: WebClient) -> None:
     """A feed slower than the deadline gives a timeout error."""
     with pytest.raises(IngestError, match=r"no complete answer within 0\.2 seconds"):
         await fetch_feed(http, site.url("/slow"), timeout=0.2)
 
 
-async def test_feed_that_redirects_forever_is_reported(
-    site: LocalSite, http: httpx.AsyncClient
-) -> None:
+async def test_feed_that_redirects_forever_is_reported(site: LocalSite, http: WebClient) -> None:
     """A feed stuck in a redirect loop gives a loop error."""
     with pytest.raises(IngestError, match="redirects in a loop"):
         await fetch_feed(http, site.url("/loop"))

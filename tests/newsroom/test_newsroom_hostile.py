@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
-import httpx
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 from newsroom.errors import IngestError
 from newsroom.feeds import fetch_feed, parse_feed
 from newsroom.frontmatter import parse_markdown_article
+from newsroom.web_client import WebClient
 from newsroom.webpage import extract_article
 
 T = TypeVar("T")
@@ -87,7 +87,8 @@ async def huge_feed_url_fixture() -> AsyncIterator[str]:
 
 async def test_ten_megabyte_feed_is_refused_at_the_cap(huge_feed_url: str) -> None:
     """A feed over the size cap is refused with a message naming the limit."""
-    async with httpx.AsyncClient(trust_env=False) as client:
+    # The test server is on 127.0.0.1, which only an intranet-allowing client may reach.
+    async with WebClient(allow_private=True) as client:
         with pytest.raises(IngestError, match="limit"):
             await fetch_feed(client, huge_feed_url, max_bytes=1_000_000)
 

@@ -3,13 +3,13 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from newsroom_site import LocalSite
 
 from newsroom.errors import IngestError
 from newsroom.feeds import FeedItem
 from newsroom.ingest import ingest, ingest_feed_item
+from newsroom.web_client import WebClient
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "articles"
 
@@ -32,7 +32,7 @@ async def test_saved_html_page_becomes_a_draft(fixtures_dir: Path) -> None:
 
 
 async def test_web_address_is_fetched_with_the_given_client(
-    site: LocalSite, http: httpx.AsyncClient
+    site: LocalSite, http: WebClient
 ) -> None:
     """An http(s) address is fetched and extracted, with as many key points as asked."""
     draft = await ingest(site.url("/article"), client=http, summary_sentences=2)
@@ -49,9 +49,7 @@ async def test_given_key_points_survive_the_summary_count() -> None:
     assert len(draft.key_points) == 3
 
 
-async def test_feed_item_article_remembers_its_key(
-    site: LocalSite, http: httpx.AsyncClient
-) -> None:
+async def test_feed_item_article_remembers_its_key(site: LocalSite, http: WebClient) -> None:
     """An article ingested from a feed item keeps the item's key as its source guid."""
     item = FeedItem(
         guid="tag:feed,2025:1",
@@ -90,3 +88,42 @@ async def test_markdown_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(IngestError, match="not UTF-8 text"):
         await ingest(str(path))
+
+
+async def test_listed_sites_hold_for_every_redirect(site: LocalSite, http: WebClient) -> None:
+    """Confined to listed sites, a page redirecting off them is refused at that hop: the page
+    it points to is never requested."""
+    target = site.url("/article").replace("127.0.0.1", "localhost")
+    start = site.url(f"/redirect?to={target}")
+
+    with pytest.raises(IngestError) as refused:
+        await ingest(start, client=http, sites=("127.0.0.1",))
+
+    assert str(refused.value) == f"{start}: redirects off the listed sites (to {target})"
+    assert [path for path, _ in site.requests] == ["/redirect"]
+
+
+async def test_listed_sites_let_redirects_on_them_through(
+    site: LocalSite, http: WebClient
+) -> None:
+    """Redirects that stay on a listed site are followed as usual."""
+    draft = await ingest(site.url("/hop/2"), client=http, sites=("news.example", "127.0.0.1"))
+
+    assert draft.title == "Kestrel Coast Towns Join Forces to Replant Seagrass Meadows"
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("http://127.0.0.1:9/article", "not on the listed sites"),
+        ("latest.md", "not an http(s) address"),
+    ],
+)
+async def test_a_source_off_the_listed_sites_is_not_read(
+    http: WebClient, source: str, reason: str
+) -> None:
+    """Confined to listed sites, an address elsewhere (or a file) is refused without a fetch."""
+    with pytest.raises(IngestError) as refused:
+        await ingest(source, client=http, sites=("news.example",))
+
+    assert str(refused.value) == f"{source}: {reason}"

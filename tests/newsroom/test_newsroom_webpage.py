@@ -205,3 +205,53 @@ def test_saved_page_without_its_own_address_is_refused() -> None:
 
     with pytest.raises(IngestError, match="names no address of its own"):
         extract_article(html, url="file:///home/editor/saved.html")
+
+
+def _page_naming(head: str) -> str:
+    return (
+        f"<html><head>{head}</head><body><article><h1>Ferry timetable changes</h1>"
+        "<p>The winter timetable starts on Monday with two fewer crossings a day.</p>"
+        "<p>The last boat back from the island now leaves at half past nine.</p>"
+        "</article></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("head", "fetched", "stored"),
+    [
+        (
+            '<link rel="canonical" href="https://real-paper.example/ferry">',
+            "https://copycat.example/ferry?id=3",
+            "https://copycat.example/ferry?id=3",
+        ),
+        (
+            '<meta property="og:url" content="https://real-paper.example/ferry">',
+            "https://copycat.example/ferry",
+            "https://copycat.example/ferry",
+        ),
+        (
+            '<link rel="canonical" href="https://real-paper.example/ferry">'
+            '<meta property="og:url" content="https://copycat.example/ferry-2">',
+            "https://copycat.example/ferry?id=3",
+            "https://copycat.example/ferry-2",
+        ),
+        (
+            '<link rel="canonical" href="https://www.harbour-news.example/ferry">',
+            "https://harbour-news.example/ferry?utm_source=x",
+            "https://www.harbour-news.example/ferry",
+        ),
+        (
+            '<meta property="og:url" content="https://harbour-news.example/ferry">',
+            "http://www.harbour-news.example:8080/p?id=3",
+            "https://harbour-news.example/ferry",
+        ),
+    ],
+)
+def test_only_an_address_on_the_pages_own_host_is_taken(
+    head: str, fetched: str, stored: str
+) -> None:
+    """The canonical link or og:url counts only on the host the page came from (a leading www.
+    aside); an address on another host is passed over, so no page can pose as another site's."""
+    draft = extract_article(_page_naming(head), url=fetched)
+
+    assert draft.url == stored

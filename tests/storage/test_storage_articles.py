@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import select
+
 from newsroom.article import ArticleDraft, PollDraft, RelatedLink
 from storage import articles, feeds, polls
+from storage.chats import upsert_chat
 from storage.engine import Database
-from storage.models import ArticleStatus
+from storage.models import Article, ArticleStatus, ChatKind, Delivery, DeliveryKind, DeliveryStatus
 
 
 def _draft(slug: str, *, title: str = "Harbour news", guid: str | None = None) -> ArticleDraft:
@@ -97,3 +100,27 @@ async def test_feed_state_and_seen_items(db: Database) -> None:
     assert stored is not None
     assert stored.last_error == "timed out"
     assert (first, second, seen) == (True, False, {"g-1"})
+
+
+async def test_publishing_sets_an_unpublished_draft_aside_with_its_pending_cards(
+    db: Database,
+) -> None:
+    """A draft stored under the address (by an autocard) is withdrawn when the publisher's own
+    read is stored, and its card still waiting to go to a group is cancelled."""
+    async with db.transaction() as session:
+        await upsert_chat(session, chat_id=-100, kind=ChatKind.GROUP, title="Club")
+        forged = (await articles.store_article(session, draft=_draft("a", title="Forged"))).article
+        session.add(Delivery(kind=DeliveryKind.ARTICLE, article_id=forged.id, chat_id=-100))
+    async with db.transaction() as session:
+        stored = await articles.store_for_publishing(session, draft=_draft("a", title="Real"))
+    async with db.transaction() as session:
+        old = await session.get(Article, forged.id)
+        rows = (await session.exec(select(Delivery))).all()
+    assert stored.created
+    assert stored.article.title == "Real"
+    assert stored.article.canonical_url == "https://ledger.example/a"
+    assert old is not None
+    assert old.status == ArticleStatus.WITHDRAWN
+    assert [(row.status, row.failure) for row in rows] == [
+        (DeliveryStatus.CANCELLED, articles.SET_ASIDE)
+    ]

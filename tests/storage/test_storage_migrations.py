@@ -1,6 +1,7 @@
 """Migrations are the only way the schema is made: they must build exactly the models' schema,
 and run both ways from inside the running event loop."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -9,8 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 
+from storage import seen_updates
 from storage.chats import upsert_chat
 from storage.engine import Database
 from storage.migrate import (
@@ -22,7 +24,8 @@ from storage.migrate import (
     migrations_folder,
     upgrade,
 )
-from storage.models import Article, ChatKind, Delivery, DeliveryKind
+from storage.models import Article, ChatKind, Delivery, DeliveryKind, SeenUpdate
+from storage.types import UTCDateTime
 
 VERSION_TABLE = "alembic_version"
 GROUP_ID = -4_000_001
@@ -125,7 +128,7 @@ async def test_migrated_tables_columns_indexes_and_constraints_match_the_models(
 
 async def test_upgrade_leaves_the_database_at_head(db: Database) -> None:
     """After upgrading, the database reports the newest revision the code knows."""
-    assert head_revision() == "0001"
+    assert head_revision() == "0002"
     assert await current_revision(db) == head_revision()
 
 
@@ -194,3 +197,36 @@ async def test_rebuilding_a_table_in_a_migration_keeps_the_rows_that_point_at_it
     async with db.transaction() as session:
         deliveries = (await session.exec(select(Delivery))).all()
     assert [delivery.chat_id for delivery in deliveries] == [GROUP_ID]
+
+
+async def test_upgrade_to_0002_keeps_seen_updates_and_their_repeats(empty_db: Database) -> None:
+    """Updates recorded by revision 0001 survive the upgrade (with no digest), and a
+    redelivery of one of them is still a repeat, while a new id is new."""
+    await upgrade(empty_db, "0001")
+    seen_at = datetime.now(UTC) - timedelta(hours=1)
+    # The table as revision 0001 made it, written the way the bot of that release wrote it.
+    table_0001 = sa.table(
+        "seen_updates", sa.column("update_id"), sa.column("seen_at", UTCDateTime)
+    )
+    async with empty_db.engine.begin() as connection:
+        await connection.execute(
+            table_0001.insert(),
+            [{"update_id": update_id, "seen_at": seen_at} for update_id in (101, 102, 103)],
+        )
+    await upgrade(empty_db)
+    async with empty_db.transaction() as session:
+        rows = (await session.exec(select(SeenUpdate).order_by(col(SeenUpdate.update_id)))).all()
+        assert [(row.update_id, row.digest) for row in rows] == [
+            (101, None),
+            (102, None),
+            (103, None),
+        ]
+        assert all(abs(row.seen_at - seen_at) < timedelta(seconds=1) for row in rows)
+        now = datetime.now(UTC)
+        new = await seen_updates.record_new(
+            session,
+            updates={102: "c102", 104: "c104"},
+            seen_at=now,
+            forget_before=now - timedelta(days=1),
+        )
+    assert new == {104}

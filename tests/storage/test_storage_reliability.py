@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -124,14 +125,34 @@ async def test_retries_give_up_and_raise(
     assert await _count_chats(impatient_db) == 0
 
 
-async def test_seen_update_ids_are_new_once_and_pruned(db: Database) -> None:
-    """Recording ids tells which are new; pruning keeps only the newest window."""
+async def test_seen_updates_are_new_once_by_id_and_digest_and_pruned_by_age(db: Database) -> None:
+    """Recording tells which updates are new: a repeat has the same id and digest; the same id
+    with another digest, or after the old row aged out, is new. Pruning goes by age alone."""
+    day = timedelta(days=1)
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     async with db.transaction() as session:
-        assert await seen_updates.record_new(session, update_ids=[1, 2, 3]) == {1, 2, 3}
+        first = {1: "a1", 2: "a2", 3: "a3"}
+        new = await seen_updates.record_new(
+            session, updates=first, seen_at=start, forget_before=start - day
+        )
+        assert new == {1, 2, 3}
+    later = start + timedelta(hours=1)
     async with db.transaction() as session:
-        assert await seen_updates.record_new(session, update_ids=[3, 4]) == {4}
-        assert await seen_updates.record_new(session, update_ids=[]) == set()
+        new = await seen_updates.record_new(
+            session, updates={2: "b2", 3: "a3", 4: "a4"}, seen_at=later, forget_before=later - day
+        )
+        assert new == {2, 4}
+        assert not await seen_updates.record_new(
+            session, updates={}, seen_at=later, forget_before=later - day
+        )
+    next_day = start + day + timedelta(minutes=30)
     async with db.transaction() as session:
-        assert await seen_updates.forget_older_than(session, keep=2) == 2
-        ids = (await session.exec(select(SeenUpdate.update_id))).all()
-    assert sorted(ids) == [3, 4]
+        # Update 1 was recorded more than a day ago: its id comes back as a new update.
+        new = await seen_updates.record_new(
+            session, updates={1: "a1", 4: "a4"}, seen_at=next_day, forget_before=next_day - day
+        )
+        assert new == {1}
+    async with db.transaction() as session:
+        assert await seen_updates.forget_older_than(session, before=later) == 1
+        rows = (await session.exec(select(SeenUpdate.update_id, SeenUpdate.digest))).all()
+    assert sorted(rows) == [(1, "a1"), (2, "b2"), (4, "a4")]

@@ -1,22 +1,17 @@
-"""Telegram's two Markdown dialects: MarkdownV2 and the legacy "Markdown" parse mode.
+"""Telegram's MarkdownV2 parse mode: reserved characters, nesting, links, custom emoji, quotes.
 
-Both parsers follow Telegram's own parser rule for rule, including its error texts, so a bot
-whose markup Telegram would refuse is refused here too. They return raw entities; the caller
-(`emulator.markup`) normalizes them the way Telegram does before a reader sees them.
+The parser follows Telegram's own parser rule for rule, including its error texts, so a bot
+whose markup Telegram would refuse is refused here too. It returns raw entities, which
+`emulator.formatting.parse` normalizes the way Telegram does before a reader sees them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emulator.markup import (
-    Entity,
-    MarkupError,
-    byte_offset,
-    checked_link,
-    custom_emoji_id_from_link,
-    link_user_id,
-)
+from emulator.formatting.entities import Entity, MarkupError, byte_offset, utf16_width
+from emulator.formatting.links import checked_link, custom_emoji_id_from_link, link_user_id
+from emulator.formatting.markdown import read_code_fence
 
 _RESERVED = "_*[]()~`>#+-=|{}.!\n"
 
@@ -33,15 +28,6 @@ _TD_NAMES = {
     "custom_emoji": "CustomEmoji",
     "blockquote": "BlockQuote",
 }
-
-
-def _char_len(ch: str) -> int:
-    return 2 if ord(ch) > 0xFFFF else 1
-
-
-def _is_space(ch: str) -> bool:
-    # Telegram's is_space also matches the end of the text (its C strings end in '\0').
-    return ch in ("", " ", "\t", "\r", "\n", "\0", "\v")
 
 
 def _reserved_error(ch: str) -> MarkupError:
@@ -99,7 +85,7 @@ def parse_markdown_v2(text: str) -> tuple[str, list[Entity]]:  # noqa: PLR0912, 
         if nested and nested[-1].kind in ("code", "pre"):
             reserved = "`"
         if c not in reserved:
-            utf16 += _char_len(c)
+            utf16 += utf16_width(c)
             if c != "\r":
                 can_start_blockquote = False
             out.append(c)
@@ -149,20 +135,8 @@ def parse_markdown_v2(text: str) -> tuple[str, list[Entity]]:  # noqa: PLR0912, 
                 kind = "text_link"
             elif c == "`":
                 if nxt == "`" and at(i + 2) == "`":
-                    i += 3
                     kind = "pre"
-                    language_end = i
-                    while not _is_space(at(language_end)) and at(language_end) != "`":
-                        language_end += 1
-                    if i != language_end and language_end < size and at(language_end) != "`":
-                        argument = text[i:language_end]
-                        i = language_end
-                    # Telegram skips one line break right after the opening fence.
-                    if at(i) in ("\n", "\r"):
-                        if at(i + 1) in ("\n", "\r") and at(i) != at(i + 1):
-                            i += 2
-                        else:
-                            i += 1
+                    argument, i = read_code_fence(text, i + 3)
                     i -= 1
                 else:
                     kind = "code"
@@ -285,90 +259,3 @@ def _read_link(text: str, i: int, error: str) -> tuple[str, int]:
     if i >= size:
         raise MarkupError(f"{error} {byte_offset(text, begin)}")
     return "".join(chars), i
-
-
-def parse_markdown(text: str) -> tuple[str, list[Entity]]:  # noqa: PLR0912, PLR0915
-    """Parse legacy Markdown (*bold*, _italic_, `code`, ```pre```, [text](url))."""
-    size = len(text)
-
-    def at(i: int) -> str:
-        return text[i] if 0 <= i < size else ""
-
-    out: list[str] = []
-    entities: list[Entity] = []
-    utf16 = 0
-    i = 0
-    while i < size:
-        c = text[i]
-        if c == "\\" and at(i + 1) in ("_", "*", "`", "["):
-            out.append(text[i + 1])
-            utf16 += 1
-            i += 2
-            continue
-        if c not in "_*`[":
-            utf16 += _char_len(c)
-            out.append(c)
-            i += 1
-            continue
-
-        begin = i
-        end_char = "]" if c == "[" else c
-        is_pre = False
-        language = ""
-        i += 1
-        if c == "`" and at(i) == "`" and at(i + 1) == "`":
-            i += 2
-            is_pre = True
-            language_end = i
-            while not _is_space(at(language_end)) and at(language_end) != "`":
-                language_end += 1
-            if i != language_end and language_end < size and at(language_end) != "`":
-                language = text[i:language_end]
-                i = language_end
-            if at(i) in ("\n", "\r"):
-                if at(i + 1) in ("\n", "\r") and at(i) != at(i + 1):
-                    i += 2
-                else:
-                    i += 1
-
-        entity_offset = utf16
-        content_start = len(out)
-        while i < size and (
-            text[i] != end_char or (is_pre and not (at(i + 1) == "`" and at(i + 2) == "`"))
-        ):
-            utf16 += _char_len(text[i])
-            out.append(text[i])
-            i += 1
-        if i == size:
-            raise MarkupError(
-                f"Can't find end of the entity starting at byte offset {byte_offset(text, begin)}"
-            )
-        length = utf16 - entity_offset
-        if length:
-            if c == "_":
-                entities.append(Entity("italic", entity_offset, length))
-            elif c == "*":
-                entities.append(Entity("bold", entity_offset, length))
-            elif c == "[":
-                if at(i + 1) != "(":
-                    link = "".join(out[content_start:])
-                else:
-                    i += 2
-                    chars: list[str] = []
-                    while i < size and text[i] != ")":
-                        chars.append(text[i])
-                        i += 1
-                    link = "".join(chars)
-                user_id = link_user_id(link)
-                if user_id is not None:
-                    entities.append(Entity("text_mention", entity_offset, length, user_id=user_id))
-                elif (url := checked_link(link)) is not None:
-                    entities.append(Entity("text_link", entity_offset, length, url=url))
-            elif is_pre:
-                entities.append(Entity("pre", entity_offset, length, language=language or None))
-            else:
-                entities.append(Entity("code", entity_offset, length))
-        if is_pre:
-            i += 2
-        i += 1
-    return "".join(out), entities

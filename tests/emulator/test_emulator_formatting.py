@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from emulator.errors import ApiError
-from emulator.markup import (
+from emulator.formatting import (
     Entity,
     detect_entities,
+    entity_from_api,
     entity_text,
     parse_text,
-    render_html,
+    to_html,
     utf16_len,
 )
 
@@ -366,9 +367,9 @@ def test_entity_to_api_omits_missing_fields() -> None:
 
 
 def test_entity_from_api_round_trips_to_api() -> None:
-    """from_api reads back what to_api writes."""
+    """entity_from_api reads back what to_api writes."""
     entity = Entity("pre", 2, 3, language="python")
-    assert Entity.from_api(entity.to_api()) == entity
+    assert entity_from_api(entity.to_api()) == entity
 
 
 @pytest.mark.parametrize(
@@ -420,13 +421,13 @@ def test_utf16_len_counts_surrogate_pairs() -> None:
         '<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji> <code>x</code>',
     ],
 )
-def test_render_html_round_trips(html: str) -> None:
+def test_to_html_round_trips(html: str) -> None:
     """Rendering a parsed message and parsing it again gives the same text and entities."""
     parsed = parse_text(html, "HTML", None)
-    assert parse_text(render_html(*parsed), "HTML", None) == parsed
+    assert parse_text(to_html(*parsed), "HTML", None) == parsed
 
 
-def test_render_html_escapes_and_reopens_overlaps() -> None:
-    """render_html escapes text and closes and reopens tags around partial overlaps."""
-    rendered = render_html("a<b&c", [Entity("bold", 0, 3), Entity("italic", 2, 3)])
+def test_to_html_escapes_and_reopens_overlaps() -> None:
+    """to_html escapes text and closes and reopens tags around partial overlaps."""
+    rendered = to_html("a<b&c", [Entity("bold", 0, 3), Entity("italic", 2, 3)])
     assert rendered == "<b>a&lt;<i>b</i></b><i>&amp;c</i>"
