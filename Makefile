@@ -2,7 +2,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
-CHECKED := bot storage emulator newsroom
+CHECKED := bot storage emulator newsroom demo
 
 .PHONY: setup setup-dev demo test lint bench clean
 

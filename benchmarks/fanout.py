@@ -47,10 +47,10 @@ from telegram import Bot
 from telegram.ext import ExtBot
 
 from bot.app import settle_heap
-from bot.delivery.broadcast_sender import BroadcastSender
+from bot.broadcasts.sender import BroadcastSender
 from bot.delivery.engine import DeliveryEngine
-from bot.ratelimit import SendLimiter, SendRates
-from bot.telegram_http import AiohttpRequest
+from bot.telegram.limiter import SendLimiter, SendRates
+from bot.telegram.transport import AiohttpRequest
 from emulator.limits import RateLimits
 from emulator.simulation import FIRST_USER_ID, Emulator
 from storage import broadcasts

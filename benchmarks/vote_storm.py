@@ -36,11 +36,11 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.ext import ExtBot
 
-from bot.article_cards import card_article
-from bot.callback_data import VoteTap, encode
-from bot.cards import PollMessageContent, render_card_for_poll_update
-from bot.ratelimit import SendLimiter
-from bot.telegram_http import AiohttpRequest
+from bot.articles.card import PollMessageContent, render_card_for_poll_update
+from bot.articles.loader import card_article
+from bot.telegram.callback_data import VoteTap, encode
+from bot.telegram.limiter import SendLimiter
+from bot.telegram.transport import AiohttpRequest
 from emulator.simulation import Emulator, SimChat, SimMessage, SimUser
 from storage import polls
 from storage.engine import Database

@@ -13,9 +13,9 @@ from telegram import Bot, Chat, ChatMember, InlineKeyboardMarkup, Message, Updat
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.command_input import echo
-from bot.context import BotContext
-from bot.telegram_errors import UNREACHABLE, classify
+from bot.services import BotContext
+from bot.telegram.command_input import echo
+from bot.telegram.errors import UNREACHABLE, classify
 
 log = logging.getLogger(__name__)
 

@@ -21,43 +21,40 @@ from telegram.ext import (
     filters,
 )
 
-from bot.article_sender import ArticleSender
-from bot.autocard_reads import LinkReads, ReadLimits
-from bot.commands import command_menus
-from bot.context import BotApplication, BotContext, BotServices
-from bot.delivery.broadcast_sender import BroadcastSender
+from bot.articles import handlers as articles
+from bot.articles.feeds import FeedWatcher
+from bot.articles.publishing import fetch_client
+from bot.articles.sender import ArticleSender
+from bot.broadcasts import handlers as broadcasts
+from bot.broadcasts.progress import BroadcastMonitor
+from bot.broadcasts.sender import BroadcastSender
+from bot.chats import membership, subscription
 from bot.delivery.engine import DeliveryEngine
-from bot.delivery.progress import BroadcastMonitor
-from bot.delivery.scheduler import Scheduler
-from bot.delivery.when import AT_PATTERN
-from bot.feeds_job import FeedWatcher
-from bot.handlers import (
-    articles,
-    broadcasts,
-    errors,
-    membership,
-    poll_admin,
-    schedule,
-    sharing,
-    start,
-    stats,
-    subscription,
-    votes,
-)
-from bot.live_totals import LiveTotals
-from bot.niceties import Niceties
-from bot.poll_book import PollBook
-from bot.poll_closer import PollCloser
-from bot.poll_content import PollContent
-from bot.publishing import fetch_client
-from bot.ratelimit import SendLimiter, SendRates
+from bot.polls import admin as poll_admin
+from bot.polls import votes
+from bot.polls.book import PollBook
+from bot.polls.closer import PollCloser
+from bot.polls.content import PollContent
+from bot.polls.live_totals import LiveTotals
+from bot.polls.tap_limit import TapLimiter
+from bot.polls.writer import VoteWriter
+from bot.reports import stats
+from bot.runtime import error_handler as errors
+from bot.runtime.niceties import Niceties
+from bot.runtime.update_ledger import UpdateLedger, skip_repeats
+from bot.runtime.workers import LeaderJob, Workers
+from bot.schedule import handlers as schedule
+from bot.schedule.scheduler import Scheduler
+from bot.schedule.when import AT_PATTERN
+from bot.services import BotApplication, BotContext, BotServices
 from bot.settings import Settings
-from bot.tap_limit import TapLimiter
-from bot.telegram_bot import NewsBot
-from bot.telegram_http import AiohttpRequest
-from bot.update_ledger import UpdateLedger, skip_repeats
-from bot.vote_writer import VoteWriter
-from bot.workers import LeaderJob, Workers
+from bot.sharing import handlers as sharing
+from bot.sharing.link_reads import LinkReads, ReadLimits
+from bot.start import handlers as start
+from bot.start.menus import command_menus
+from bot.telegram.bot import NewsBot
+from bot.telegram.limiter import SendLimiter, SendRates
+from bot.telegram.transport import AiohttpRequest
 from storage import migrate
 from storage.engine import Database
 from storage.models import DeliveryKind
@@ -113,7 +110,7 @@ async def on_startup(application: BotApplication) -> None:
     )
     services.workers.lead(_leader_jobs(application))
     await services.workers.start()
-    # Rows another live worker is sending are not ours to release (bot/workers.py sweeps).
+    # Rows another live worker is sending are not ours to release (bot/runtime/workers.py sweeps).
     await services.delivery.start(application.bot, keep_live_claims=True)
     settle_heap()
     log.info("bot @%s is ready", application.bot.username)
@@ -127,7 +124,7 @@ def settle_heap() -> None:
 
 
 def _leader_jobs(application: BotApplication) -> list[LeaderJob]:
-    """The jobs that must run in one process only: the leader's (see bot/workers.py)."""
+    """The jobs that must run in one process only: the leader's (see bot/runtime/workers.py)."""
     services, bot = application.bot_data, application.bot
 
     async def start_feeds() -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot import publishing
 from bot.app import build_application
-from bot.lifecycle import serve_polling
+from bot.articles import publishing
 from bot.logs import configure_logging, redact_uncaught
+from bot.runtime.lifecycle import serve_polling
 from bot.secrets_check import warn_if_env_file_is_shared
 from bot.settings import Settings, SettingsError, load_settings
 from newsroom.errors import IngestError
@@ -104,7 +104,7 @@ async def _serve(settings: Settings, *, use_webhook: bool) -> None:
     application = build_application(settings, await _open_database(settings))
     if use_webhook:
         # Imported here: aiohttp's web server, which long polling never needs, is slow to load.
-        from bot.webhook import serve_webhook  # noqa: PLC0415
+        from bot.runtime.webhook import serve_webhook  # noqa: PLC0415
 
         await serve_webhook(application, settings)
     else:
@@ -186,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "demo":
         # Imported here: the demo pulls in the emulator and rich, which `run` never needs.
-        from bot import demo  # noqa: PLC0415
+        from demo import run as demo  # noqa: PLC0415
 
         # The demo brings its own token, database and Telegram: it reads no settings.
         options = demo.DemoOptions(

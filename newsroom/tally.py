@@ -1,6 +1,6 @@
 """Vote tallies of a reader poll: totals, percentages that add up to 100, bars and counts.
 
-Plain values only: the Telegram-facing rendering in ``bot.poll_view`` builds on these.
+Plain values only: the Telegram-facing rendering in ``bot.polls.view`` builds on these.
 """
 
 from __future__ import annotations

@@ -359,11 +359,11 @@ class Delivery(SQLModel, table=True):
     )
     attempts: int = 0
     message_id: int | None = None
-    # Why the row ended failed or cancelled (a bot.telegram_errors.Failure value, or
+    # Why the row ended failed or cancelled (a bot.telegram.errors.Failure value, or
     # "chat_inactive" / "cancelled"); also set on rows waiting to retry.
     failure: str | None = Field(default=None, sa_type=sa.String(32))
     last_error: str | None = None
-    # The bot process that claimed the row (bot/workers.py), so a dead one's claims are found.
+    # The bot process that claimed the row (bot/runtime/workers.py): a dead one's claims are found.
     claimed_by: str | None = Field(default=None, max_length=64)
     not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

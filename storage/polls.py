@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.poll_view import PollView
+from bot.polls.view import PollView
 from newsroom.tally import Tally
 from storage import poll_changes
 from storage.models import Poll, PollMessage, PollOption, ResultsVisibility, Vote
@@ -236,7 +236,7 @@ async def mark_messages_dirty(session: AsyncSession, *, poll_ids: Sequence[int])
     connection = await session.connection()
     # Core and a cached statement: this runs with every batch of votes.
     await connection.execute(_mark_dirty(table), {"polls": list(poll_ids)})
-    # Other bot processes learn of the change from the poll's counter (bot/workers.py).
+    # Other bot processes learn of the change from the poll's counter (bot/runtime/workers.py).
     await poll_changes.bump(session, poll_ids=poll_ids)
 
 

@@ -10,7 +10,7 @@ import pytest
 from harness import BOT_TOKEN, RunningBot, fresh_postgres_database, make_settings
 
 from bot.app import build_application
-from bot.lifecycle import polling
+from bot.runtime.lifecycle import polling
 from emulator.simulation import Emulator
 from storage.engine import Database
 

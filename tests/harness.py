@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.context import BotApplication
+from bot.services import BotApplication
 from bot.settings import Settings
 from emulator.simulation import BotAccount, Emulator, SimUser
 from storage import chats

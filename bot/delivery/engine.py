@@ -7,7 +7,7 @@ transaction. At most a window of rows is claimed and not yet recorded at any tim
 second of sends at the rate the engine achieves, never fewer than `MIN_UNRECORDED_SENDS` and
 never more than `MAX_UNRECORDED_SENDS`, which is the most a crash can make us send twice.
 
-Errors, classified by `bot.telegram_errors`:
+Errors, classified by `bot.telegram.errors`:
 - 429 that escaped the limiter: the row waits `retry_after` and is retried (never dropped);
 - blocked, kicked, chat not found: the chat stops receiving pushes, the row fails with reason;
 - group upgraded to supergroup: the chat (and its deliveries) move to the new id, then retry;
@@ -31,7 +31,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.delivery.senders import ItemSender
-from bot.telegram_errors import Failure, classify, migrated_to, retry_after_seconds
+from bot.telegram.errors import Failure, classify, migrated_to, retry_after_seconds
 from storage import chats, deliveries
 from storage.deliveries import ClaimedDelivery, EndedRow, RetryRow, SentRow
 from storage.engine import Database
@@ -137,8 +137,8 @@ class DeliveryEngine:
         self._changed = asyncio.Event()
         self._stopping = False
         self.sent_total = 0
-        # With several bot processes, whether this one may claim now (bot/workers.py decides)
-        # and the name its claims carry.
+        # With several bot processes, whether this one may claim now (bot/runtime/workers.py
+        # decides) and the name its claims carry.
         self.may_claim: Callable[[], bool] = lambda: True
         self.claimer: str | None = None
 

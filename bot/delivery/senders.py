@@ -23,7 +23,7 @@ class ItemSender(Protocol):
 
         `plain=True` is the one retry after Telegram could not parse the markup: send the
         same content without parse_mode. Telegram errors propagate to the engine, which
-        classifies them (bot.telegram_errors) and retries, skips or stops the chat.
+        classifies them (bot.telegram.errors) and retries, skips or stops the chat.
         """
         ...
 

@@ -21,7 +21,7 @@ from harness import RunningBot, make_settings
 from sqlmodel import func, select
 
 from bot.app import build_application
-from bot.lifecycle import polling
+from bot.runtime.lifecycle import polling
 from emulator.formatting import Entity
 from emulator.simulation import BotAccount, Emulator, SimChat, SimMessage, SimUser
 from storage.engine import Database

@@ -14,9 +14,9 @@ from harness import BOT_TOKEN, RunningBot, make_settings
 from telegram.constants import ParseMode
 
 from bot.app import build_application
-from bot.article_cards import card_article
-from bot.cards import PollMessageContent, render_card_for_poll_update
-from bot.lifecycle import polling
+from bot.articles.card import PollMessageContent, render_card_for_poll_update
+from bot.articles.loader import card_article
+from bot.runtime.lifecycle import polling
 from emulator.simulation import Emulator, SimChat, SimMessage, SimUser
 from storage import polls
 from storage.engine import Database

@@ -6,7 +6,7 @@ from __future__ import annotations
 from harness import RunningBot, wait_until
 from sqlmodel import col, select
 
-from bot.publishing import publish_draft, read_markdown
+from bot.articles.publishing import publish_draft, read_markdown
 from emulator.events import deliver_message
 from emulator.formatting import Entity
 from emulator.simulation import Emulator, SimChat, SimMessage, SimUser

@@ -94,7 +94,7 @@ async def test_a_failing_feed_is_logged_and_the_others_go_on(
     account = emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
     admin = emulator.create_user("Ada")
     broken, good = site.url("/broken-feed.xml"), site.url("/feed.xml")
-    caplog.set_level(logging.WARNING, logger="bot.feeds_job")
+    caplog.set_level(logging.WARNING, logger="bot.articles.feeds")
 
     async with run_bot(
         emulator, account, admin, database_url, feeds=(broken, good), feed_interval=3600.0

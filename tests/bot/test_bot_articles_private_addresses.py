@@ -18,8 +18,8 @@ from bot_articles_support import (
 )
 from harness import BOT_TOKEN, make_settings
 
-from bot.handlers.articles import FETCHING
-from bot.publishing import read_source
+from bot.articles.handlers import FETCHING
+from bot.articles.publishing import read_source
 from emulator.simulation import Emulator
 from newsroom.errors import IngestError
 from storage import feeds

@@ -28,8 +28,8 @@ from harness import BOT_TOKEN, RunningBot
 from sharing_support import send_text_link
 
 from bot.admins import ADMIN_ONLY
-from bot.handlers.articles import FETCHING, PUBLISH_USAGE
-from bot.handlers.sharing import AUTOCARDS_ON
+from bot.articles.handlers import FETCHING, PUBLISH_USAGE
+from bot.sharing.handlers import AUTOCARDS_ON
 from emulator.simulation import Emulator, SimChat, SimMessage
 from storage import articles
 from storage.models import ArticleStatus

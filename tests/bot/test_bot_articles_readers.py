@@ -20,7 +20,7 @@ from bot_articles_support import (
 from harness import BOT_TOKEN, RunningBot, wait_until
 from sqlmodel import select
 
-from bot.handlers.articles import NOT_AVAILABLE, NOTHING_YET
+from bot.articles.handlers import NOT_AVAILABLE, NOTHING_YET
 from emulator.simulation import Emulator, SimMessage
 from storage.models import PollMessage
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.callback_data import (
+from bot.telegram.callback_data import (
     MAX_ID,
     BroadcastDecision,
     CallbackValue,

@@ -11,8 +11,7 @@ from html_support import plain_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.callback_data import VoteTap, parse
-from bot.cards import (
+from bot.articles.card import (
     CAPTION_MAX,
     TEXT_MAX,
     Card,
@@ -21,7 +20,8 @@ from bot.cards import (
     render_card_for_poll_update,
     visible_length,
 )
-from bot.poll_view import PollView
+from bot.polls.view import PollView
+from bot.telegram.callback_data import VoteTap, parse
 from newsroom.tally import Tally
 
 HOSTILE = "<b>bold</b> &amp; </a> <i"

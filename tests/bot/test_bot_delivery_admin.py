@@ -10,8 +10,8 @@ from harness import RunningBot, wait_until
 from sqlmodel import col, select
 
 from bot.admins import ADMIN_ONLY
-from bot.handlers.broadcasts import NOTHING_RUNNING
-from bot.handlers.schedule import NOTHING_SCHEDULED
+from bot.broadcasts.handlers import NOTHING_RUNNING
+from bot.schedule.handlers import NOTHING_SCHEDULED
 from emulator.simulation import SimMessage
 from storage import schedule
 from storage.models import Delivery, DeliveryStatus, ScheduledKind

@@ -14,10 +14,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import ExtBot
 
-from bot.delivery.broadcast_sender import BroadcastSender
+from bot.broadcasts.sender import BroadcastSender
 from bot.delivery.engine import MAX_UNRECORDED_SENDS, MIN_UNRECORDED_SENDS, DeliveryEngine
-from bot.ratelimit import SendLimiter, SendRates
-from bot.telegram_http import AiohttpRequest
+from bot.telegram.limiter import SendLimiter, SendRates
+from bot.telegram.transport import AiohttpRequest
 from emulator.limits import RateLimits
 from emulator.simulation import Emulator
 from storage import broadcasts, chats, deliveries

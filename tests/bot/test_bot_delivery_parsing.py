@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.delivery.broadcast_request import BroadcastRequestError, read_broadcast_command
+from bot.broadcasts.progress import Progress, progress_of, render_progress
+from bot.broadcasts.request import BroadcastRequestError, read_broadcast_command
 from bot.delivery.engine import backoff_seconds
-from bot.delivery.progress import Progress, progress_of, render_progress
-from bot.delivery.when import WhenError, parse_moment
-from bot.telegram_errors import Failure, classify
+from bot.schedule.when import WhenError, parse_moment
+from bot.telegram.errors import Failure, classify
 from storage.models import ChatKind, DeliveryStatus
 
 

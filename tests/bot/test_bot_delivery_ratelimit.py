@@ -11,7 +11,7 @@ import pytest
 from harness import BOT_TOKEN
 from telegram.ext import ExtBot
 
-from bot.ratelimit import SendLimiter, SendRates
+from bot.telegram.limiter import SendLimiter, SendRates
 from emulator.limits import RateLimits
 from emulator.simulation import Emulator
 
@@ -39,7 +39,7 @@ _real_sleep = asyncio.sleep
 def fake_time_fixture(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     """A fake clock, and asyncio.sleep as the limiter sees it moving that clock."""
     fake = FakeTime()
-    monkeypatch.setattr("bot.ratelimit.asyncio.sleep", fake.sleep)
+    monkeypatch.setattr("bot.telegram.limiter.asyncio.sleep", fake.sleep)
     return fake
 
 

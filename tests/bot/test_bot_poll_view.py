@@ -13,8 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from telegram import InlineKeyboardMarkup
 
-from bot.callback_data import ClosedPollTap, VoteTap, parse
-from bot.poll_view import (
+from bot.polls.view import (
     BUTTON_LABEL_MAX,
     TOAST_MAX,
     PollView,
@@ -24,6 +23,7 @@ from bot.poll_view import (
     toast_for_results,
     view_fingerprint,
 )
+from bot.telegram.callback_data import ClosedPollTap, VoteTap, parse
 from emulator.formatting import parse_text
 from newsroom.tally import Tally
 

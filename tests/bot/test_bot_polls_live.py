@@ -19,7 +19,7 @@ from polls_support import (
 )
 
 from bot.admins import ADMIN_ONLY
-from bot.callback_data import VoteTap, encode
+from bot.telegram.callback_data import VoteTap, encode
 from emulator.simulation import Emulator, SimMessage
 from storage import polls, votes
 from storage.votes import Choice, Voter

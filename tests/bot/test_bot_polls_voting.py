@@ -20,8 +20,8 @@ from polls_support import (
 from sqlmodel import col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callback_data import VoteTap, encode
-from bot.handlers.votes import NOT_VALID, POLL_CLOSED, VOTE_REMOVED
+from bot.polls.votes import NOT_VALID, POLL_CLOSED, VOTE_REMOVED
+from bot.telegram.callback_data import VoteTap, encode
 from emulator.simulation import Emulator
 from storage.models import ResultsVisibility, Vote
 from storage.types import utcnow

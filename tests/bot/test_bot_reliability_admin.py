@@ -14,11 +14,11 @@ from harness import RunningBot
 from polls_support import StartBot, bot_starter, create_article_poll, started_private_chat
 
 from bot.admins import ANSWERED_HERE, PRIVATE_ONLY
-from bot.handlers.articles import FETCHING
-from bot.handlers.broadcasts import CANCEL_USAGE
-from bot.handlers.poll_admin import CLOSE_USAGE, RESULTS_USAGE
-from bot.handlers.sharing import SHARE_USAGE
-from bot.publishing import FAILURE_SHOWN
+from bot.articles.handlers import FETCHING
+from bot.articles.publishing import FAILURE_SHOWN
+from bot.broadcasts.handlers import CANCEL_USAGE
+from bot.polls.admin import CLOSE_USAGE, RESULTS_USAGE
+from bot.sharing.handlers import SHARE_USAGE
 from emulator.simulation import Emulator, SimChat, SimMessage, SimUser
 
 # Each command with an id the database cannot hold or that only looks like digits, and its usage.

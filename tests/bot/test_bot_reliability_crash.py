@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from telegram import Bot
 from telegram.constants import ParseMode
 
-from bot.callback_data import VoteTap, encode
+from bot.telegram.callback_data import VoteTap, encode
 from emulator.simulation import CallbackAnswer, Emulator, SimMessage, SimUser
 from storage import polls
 from storage.engine import Database

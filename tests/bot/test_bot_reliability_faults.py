@@ -9,7 +9,7 @@ from harness import RunningBot, wait_until
 from polls_support import create_article_poll, post_poll_card, started_private_chat
 from sqlmodel import col, select
 
-from bot.callback_data import VoteTap, encode
+from bot.telegram.callback_data import VoteTap, encode
 from storage import broadcasts
 from storage.models import Vote
 

@@ -15,8 +15,8 @@ from harness import RunningBot
 from polls_support import StartBot, bot_starter, started_private_chat
 
 from bot.admins import ADMIN_ONLY
-from bot.handlers.articles import FETCHING
-from bot.handlers.errors import SOMETHING_WENT_WRONG
+from bot.articles.handlers import FETCHING
+from bot.runtime.error_handler import SOMETHING_WENT_WRONG
 from emulator.simulation import Emulator, SimUser
 
 ODD_ARGUMENTS = (

@@ -27,9 +27,9 @@ from polls_support import (
 )
 from sqlmodel import col, select
 
-from bot.callback_data import VoteTap, encode
-from bot.feeds_job import ITEM_RETRIES
-from bot.live_totals import EDIT_TRIES
+from bot.articles.feeds import ITEM_RETRIES
+from bot.polls.live_totals import EDIT_TRIES
+from bot.telegram.callback_data import VoteTap, encode
 from emulator.simulation import Emulator, SimMessage
 from storage import broadcasts, feeds
 from storage.models import Vote
@@ -110,7 +110,7 @@ async def test_send_tap_answered_once_when_the_edit_after_it_fails(
         kept_back = any("answered before it failed" in r.getMessage() for r in caplog.records)
         return kept_back or len(answers()) > 1
 
-    with caplog.at_level(logging.DEBUG, logger="bot.handlers.errors"):
+    with caplog.at_level(logging.DEBUG, logger="bot.runtime.error_handler"):
         answer = await emu.press_button(admin, summary, text="Send")
         await wait_until(error_handler_done, timeout=10, what="the error handler to finish")
     assert answer.text
@@ -210,7 +210,7 @@ async def test_broadcast_report_reaches_the_admin_when_edits_answer_null(
         lambda: any("is sending" in (m.text or "") for m in emu.bot_messages(admin_chat))
     )
     emu.inject_faults("result", methods={"editMessageText"}, seconds=120)
-    with caplog.at_level(logging.WARNING, logger="bot.delivery.progress"):
+    with caplog.at_level(logging.WARNING, logger="bot.broadcasts.progress"):
         await services.delivery.start(running_bot.application.bot, keep_live_claims=True)
         services.wake_delivery()
         report = await emu.wait_for(
@@ -268,7 +268,7 @@ async def test_a_feed_item_that_keeps_failing_is_tried_a_bounded_number_of_times
     ITEM_RETRIES.tries times in all, then given up (recorded as seen) with a warning."""
     account = emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
     admin = emulator.create_user("Ada")
-    caplog.set_level(logging.WARNING, logger="bot.feeds_job")
+    caplog.set_level(logging.WARNING, logger="bot.articles.feeds")
     async with serve_news_site() as site:
         fresh = datetime.now(UTC) + timedelta(minutes=1)
         site.entries.append(FeedEntry("ledger-pdf", "The annual report", "/report.pdf", fresh))

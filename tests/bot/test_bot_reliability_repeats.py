@@ -18,9 +18,9 @@ from polls_support import (
 )
 from sqlmodel import col, func, select
 
-from bot.callback_data import VoteTap, encode
-from bot.tap_limit import SLOW_DOWN, TapLimiter
-from bot.update_ledger import UpdateLedger
+from bot.polls.tap_limit import SLOW_DOWN, TapLimiter
+from bot.runtime.update_ledger import UpdateLedger
+from bot.telegram.callback_data import VoteTap, encode
 from emulator.simulation import Emulator
 from storage.engine import Database
 from storage.migrate import upgrade

@@ -9,11 +9,11 @@ import pytest
 from harness import BOT_TOKEN, wait_until
 from telegram import Bot
 
-from bot.live_totals import LiveTotals
-from bot.poll_book import PollBook
-from bot.poll_content import PollContent
-from bot.ratelimit import SendLimiter
-from bot.workers import LeaderJob, Workers
+from bot.polls.book import PollBook
+from bot.polls.content import PollContent
+from bot.polls.live_totals import LiveTotals
+from bot.runtime.workers import LeaderJob, Workers
+from bot.telegram.limiter import SendLimiter
 from storage.engine import Database
 from storage.migrate import upgrade
 

@@ -15,12 +15,12 @@ from harness import BOT_TOKEN, wait_until
 from telegram import Bot
 from telegram.ext import ExtBot
 
-from bot.live_totals import LiveTotals
-from bot.poll_book import PollBook
-from bot.poll_content import PollContent
-from bot.ratelimit import SendLimiter, SendRates
-from bot.shared_pace import SharedPace
-from bot.workers import Workers
+from bot.polls.book import PollBook
+from bot.polls.content import PollContent
+from bot.polls.live_totals import LiveTotals
+from bot.runtime.workers import Workers
+from bot.telegram.limiter import SendLimiter, SendRates
+from bot.telegram.shared_pace import SharedPace
 from emulator.limits import RateLimits
 from emulator.simulation import Emulator, SimChat
 from emulator.state import Member

@@ -22,14 +22,20 @@ from sharing_support import (
     send_text_links,
 )
 
-from bot.autocard_reads import REMEMBER_READ, Exhausted, LinkReads, ReadLimitReached, ReadLimits
-from bot.handlers.sharing import (
+from bot.sharing.handlers import (
     AUTOCARDS_ADMINS_ONLY,
     AUTOCARDS_CANNOT_SEE,
     AUTOCARDS_GROUPS_ONLY,
     AUTOCARDS_OFF,
     AUTOCARDS_ON,
     AUTOCARDS_READS_PAUSED,
+)
+from bot.sharing.link_reads import (
+    REMEMBER_READ,
+    Exhausted,
+    LinkReads,
+    ReadLimitReached,
+    ReadLimits,
 )
 from emulator.simulation import Emulator, SimChat, SimMessage, SimUser
 from storage import articles

@@ -8,14 +8,14 @@ from functools import partial
 from harness import RunningBot, stored_chat
 from sharing_support import cards_in, publish
 
-from bot.channel_rights import (
+from bot.chats.channel_rights import (
     CANT_FIND,
     CHANNEL_USAGE,
     NEED_POST_RIGHT,
     NOT_A_CHANNEL,
     NOT_CHANNEL_ADMIN,
 )
-from bot.handlers.subscription import (
+from bot.chats.subscription import (
     CHANNEL_ALREADY_SUBSCRIBED,
     CHANNEL_NOT_SUBSCRIBED,
     CHANNEL_SUBSCRIBED,

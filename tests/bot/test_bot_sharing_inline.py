@@ -10,8 +10,8 @@ from polls_support import expected_content, shows
 from sharing_support import POLL_QUESTION, cards_in, inline_copies, publish
 from sqlmodel import col, select
 
-from bot.callback_data import VoteTap, encode
-from bot.inline_search import CACHE_SECONDS
+from bot.sharing.inline_search import CACHE_SECONDS
+from bot.telegram.callback_data import VoteTap, encode
 from emulator.simulation import SimMessage
 from storage import polls
 from storage.models import Vote

@@ -10,7 +10,7 @@ from sharing_support import cards_in, publish
 from sqlmodel import col, select
 
 from bot.admins import ADMIN_ONLY
-from bot.handlers.sharing import NO_SUCH_ARTICLE, NOT_PUBLISHED, SHARE_USAGE
+from bot.sharing.handlers import NO_SUCH_ARTICLE, NOT_PUBLISHED, SHARE_USAGE
 from newsroom.article import ArticleDraft
 from storage import articles
 from storage.models import PollMessage

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness import RunningBot
 from polls_support import started_private_chat
 
-from bot.handlers.start import UNKNOWN_LINK
+from bot.start.handlers import UNKNOWN_LINK
 from storage import chats, users
 
 
@@ -55,7 +55,7 @@ async def test_command_menus_are_published_for_readers_and_admins(
 ) -> None:
     """On start the bot sets a default menu and a longer one scoped to each admin's chat."""
     emu = running_bot.emulator
-    # Menus are set in the background once the bot runs (bot/niceties.py).
+    # Menus are set in the background once the bot runs (bot/runtime/niceties.py).
     requests = await emu.wait_for(
         lambda: len(emu.requests("setMyCommands")) >= 2 and emu.requests("setMyCommands")
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness import RunningBot
 
-from bot.handlers.subscription import (
+from bot.chats.subscription import (
     ALREADY_SUBSCRIBED,
     GROUP_ADMINS_ONLY,
     NOT_SUBSCRIBED,

@@ -13,7 +13,7 @@ from harness import BOT_TOKEN
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import NetworkError, TimedOut
 
-from bot.telegram_http import AiohttpRequest, _env_proxy, _proxy_for
+from bot.telegram.transport import AiohttpRequest, _env_proxy, _proxy_for
 from emulator.simulation import Emulator, SimUser
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

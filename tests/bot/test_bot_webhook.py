@@ -17,8 +17,8 @@ import pytest
 from harness import BOT_TOKEN, make_settings
 
 from bot.app import HANDLED_UPDATES, build_application
+from bot.runtime.webhook import SECRET_HEADER, WebhookReceiver, webhook
 from bot.settings import Settings
-from bot.webhook import SECRET_HEADER, WebhookReceiver, webhook
 from emulator.simulation import Emulator
 from storage.engine import Database
 
@@ -158,7 +158,7 @@ async def test_a_body_that_is_not_an_update_gets_400_and_one_log_line(
     assert receiver.stats.rejected_body == 1
     assert receiver.stats.accepted == 0
     logged = [record for record in caplog.records if record.levelno >= logging.WARNING]
-    assert [record.name for record in logged] == ["bot.webhook"]
+    assert [record.name for record in logged] == ["bot.runtime.webhook"]
     line = logged[0].getMessage()
     assert line.startswith("webhook body from 127.0.0.1 is not an update: ")
     assert "\n" not in line

@@ -19,7 +19,7 @@ import pytest
 from harness import RunningBot, stored_chat, wait_until
 from web_browser import browser_fixture, chromium_fixture, page_fixture
 
-from bot.handlers.subscription import SUBSCRIBED
+from bot.chats.subscription import SUBSCRIBED
 from emulator.composer import FILE_MAX_BYTES
 from emulator.simulation import BotAccount, Emulator, SimChat, SimUser
 from emulator.state import JsonObject

@@ -1,0 +1,195 @@
+"""Posting article cards: to subscribers through the delivery engine, or to one reader who asks.
+
+A card with an image is a photo with a short caption followed by a message holding the rest and
+the keyboard; without one it is a single message. Either way the message carrying the poll
+keyboard is the one whose id is returned and registered as a poll message. A photo Telegram
+cannot fetch does not lose the reader the story: the card goes out as text instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from html import unescape
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Bot, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot.articles.card import Card, render_card
+from bot.articles.loader import ArticleCard, load_card
+from bot.polls.view import view_fingerprint
+from bot.telegram.errors import Failure, classify
+from storage import polls
+from storage.engine import Database
+
+CARD_CACHE_SECONDS = 5.0
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class PostedCard:
+    """Where a card went: the message carrying its keyboard, and what that message shows."""
+
+    message_id: int
+    # None when what was sent is not the rendered HTML (plain text after a markup error).
+    fingerprint: str | None
+
+
+def plain_text(html: str) -> str:
+    """What a reader would see of the card's HTML, as text without any markup."""
+    return unescape(_TAG.sub("", html))
+
+
+def _text_only(card: ArticleCard) -> Card:
+    return render_card(replace(card.article, image_url=None), poll=card.poll)
+
+
+async def post_card(
+    bot: Bot,
+    *,
+    chat_id: int,
+    card: ArticleCard,
+    rendered: Card | None = None,
+    plain: bool = False,
+    paid: bool = False,
+    reply_to: int | None = None,
+) -> PostedCard:
+    """Send the card to the chat; a photo Telegram refuses is replaced by the text-only card.
+
+    `paid` sends as a paid broadcast (ALLOW_PAID_BROADCAST), for the delivery engine's fan-out.
+    `reply_to` makes the card's first message a reply to that message of the chat.
+    """
+    shown = rendered or card.render()
+    # None leaves the parameter off the request, as an ordinary send.
+    paid_broadcast = True if paid else None
+    # A card still goes out when the message it answers was deleted meanwhile.
+    reply = (
+        ReplyParameters(reply_to, allow_sending_without_reply=True)
+        if reply_to is not None
+        else None
+    )
+    if shown.photo_url is not None and shown.caption_html is not None:
+        try:
+            await bot.send_photo(
+                chat_id,
+                shown.photo_url,
+                caption=plain_text(shown.caption_html) if plain else shown.caption_html,
+                parse_mode=None if plain else ParseMode.HTML,
+                allow_paid_broadcast=paid_broadcast,
+                reply_parameters=reply,
+            )
+            # The follow-up sits right under the photo: only the first message is the reply.
+            reply = None
+        except BadRequest as error:
+            if classify(error) is not Failure.OTHER:
+                raise
+            # The image address is unusable (not found, not an image): send the card as text.
+            shown = _text_only(card)
+    message = await bot.send_message(
+        chat_id,
+        plain_text(shown.text_html) if plain else shown.text_html,
+        parse_mode=None if plain else ParseMode.HTML,
+        reply_markup=shown.markup,
+        allow_paid_broadcast=paid_broadcast,
+        reply_parameters=reply,
+    )
+    fingerprint = None if plain else view_fingerprint(shown.text_html, shown.markup)
+    return PostedCard(message.message_id, fingerprint)
+
+
+async def register_shown_card(
+    session: AsyncSession, *, card: ArticleCard, chat_id: int, posted: PostedCard
+) -> None:
+    """Keep the posted card's poll totals live (a card without a poll needs nothing)."""
+    if card.poll is None:
+        return
+    await polls.register_poll_message(
+        session,
+        poll_id=card.poll.poll_id,
+        chat_id=chat_id,
+        message_id=posted.message_id,
+        shown_hash=posted.fingerprint,
+    )
+
+
+@dataclass(frozen=True)
+class _Cached:
+    card: ArticleCard
+    rendered: Card
+    expires: float
+
+
+class ArticleSender:
+    """The delivery engine's sender of article cards (an ItemSender; `item_id` is the article).
+
+    A fan-out sends the same card to many chats within seconds, so the card is loaded and
+    rendered once per `cache_seconds` per article rather than once per chat.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        paid: bool = False,
+        cache_seconds: float = CARD_CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._db = db
+        self._paid = paid
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._cache: dict[int, _Cached] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+        # What each sent message shows, kept from send() until after_sent() records it.
+        self._posted: dict[tuple[int, int], PostedCard] = {}
+
+    async def _card(self, article_id: int) -> _Cached:
+        lock = self._locks.setdefault(article_id, asyncio.Lock())
+        async with lock:
+            cached = self._cache.get(article_id)
+            now = self._clock()
+            if cached is not None and cached.expires > now:
+                return cached
+            async with self._db.transaction() as session:
+                card = await load_card(session, article_id)
+            if card is None:
+                raise LookupError(f"article {article_id} is not stored")
+            fresh = _Cached(card, card.render(), now + self._cache_seconds)
+            self._cache = {key: value for key, value in self._cache.items() if value.expires > now}
+            self._cache[article_id] = fresh
+            return fresh
+
+    async def send(self, bot: Bot, *, chat_id: int, item_id: int, plain: bool) -> int:
+        """Post the article's card; return the id of the message that carries the keyboard."""
+        cached = await self._card(item_id)
+        posted = await post_card(
+            bot,
+            chat_id=chat_id,
+            card=cached.card,
+            rendered=cached.rendered,
+            plain=plain,
+            paid=self._paid,
+        )
+        self._posted[(chat_id, posted.message_id)] = posted
+        return posted.message_id
+
+    async def after_sent(
+        self, session: AsyncSession, *, chat_id: int, item_id: int, message_id: int
+    ) -> None:
+        """Register the card's poll message, in the transaction that marks the delivery sent."""
+        posted = self._posted.pop((chat_id, message_id), PostedCard(message_id, None))
+        poll = await polls.poll_for_article(session, article_id=item_id)
+        if poll is None or poll.id is None:
+            return
+        await polls.register_poll_message(
+            session,
+            poll_id=poll.id,
+            chat_id=chat_id,
+            message_id=message_id,
+            shown_hash=posted.fingerprint,
+        )

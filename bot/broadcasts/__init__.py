@@ -1,0 +1,1 @@
+"""Broadcasts: /broadcast and /cancel, what one send is, and the admin's progress view."""

@@ -1,0 +1,1 @@
+"""Chats: subscribing and unsubscribing, the bot's own membership, connecting channels."""

@@ -1,0 +1,83 @@
+"""What a message showing a poll should say now: the article card's poll-carrying message, or
+the poll alone for a poll without an article.
+
+Rendering a card is not free, so the content is kept per poll until its counts or state change
+(``LivePoll.version``); the article's card fields are kept for ``article_seconds``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from telegram import InlineKeyboardMarkup
+
+from bot.articles.card import CardArticle, PollMessageContent, render_card_for_poll_update
+from bot.articles.loader import card_article
+from bot.polls.book import LivePoll
+from bot.polls.view import poll_buttons, render_poll_html
+from storage import articles
+from storage.engine import Database
+
+ARTICLE_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    version: int
+    content: PollMessageContent
+
+
+class PollContent:
+    """Renders and remembers the current content of each poll's messages."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        article_seconds: float = ARTICLE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._db = db
+        self._article_seconds = article_seconds
+        self._clock = clock
+        self._articles: dict[int, tuple[CardArticle | None, float]] = {}
+        self._rendered: dict[tuple[int, bool], _Rendered] = {}
+
+    async def content(self, live: LivePoll, *, single_message: bool = False) -> PollMessageContent:
+        """The text and keyboard this poll's messages should show now.
+
+        `single_message` is for copies that carry the whole card in one message (inline
+        copies); otherwise an image card's poll sits in the message that follows the photo.
+        """
+        key = (live.poll_id, single_message)
+        cached = self._rendered.get(key)
+        if cached is not None and cached.version == live.version:
+            return cached.content
+        version = live.version
+        view = live.view()
+        article = await self._article(live.record.article_id)
+        if article is None:
+            content = PollMessageContent(
+                text_html=render_poll_html(view), markup=InlineKeyboardMarkup(poll_buttons(view))
+            )
+        else:
+            if single_message:
+                article = replace(article, image_url=None)
+            content = render_card_for_poll_update(article, poll=view)
+        self._rendered[key] = _Rendered(version, content)
+        return content
+
+    async def _article(self, article_id: int | None) -> CardArticle | None:
+        if article_id is None:
+            return None
+        now = self._clock()
+        cached = self._articles.get(article_id)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        async with self._db.transaction() as session:
+            article = await articles.get_article(session, article_id=article_id)
+            card = card_article(article) if article is not None else None
+        self._articles[article_id] = (card, now + self._article_seconds)
+        return card

@@ -1,0 +1,52 @@
+"""/stats for admins: subscribers by chat type, articles, deliveries and failures, votes today."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from telegram import Update
+
+from bot.admins import admin_chat
+from bot.services import BotContext
+from storage import stats
+from storage.models import ChatKind, DeliveryKind, DeliveryStatus
+
+
+def render_stats(numbers: stats.BotStats) -> str:
+    lines = ["Subscribers (active / inactive):"]
+    for chat_kind in ChatKind:
+        active = numbers.subscribers.get((chat_kind, True), 0)
+        inactive = numbers.subscribers.get((chat_kind, False), 0)
+        lines.append(f"  {chat_kind.value}: {active} / {inactive}")
+    lines.append(f"Articles published: {numbers.articles_published}")
+    for kind in DeliveryKind:
+        by_status = {
+            status: sum(
+                count
+                for (k, s, _), count in numbers.deliveries.items()
+                if k is kind and s is status
+            )
+            for status in DeliveryStatus
+        }
+        lines.append(
+            f"{kind.value.capitalize()} deliveries: "
+            + ", ".join(f"{status.value} {count}" for status, count in by_status.items())
+        )
+    failures: dict[str, int] = {}
+    for (_, status, failure), count in numbers.deliveries.items():
+        if status in {DeliveryStatus.FAILED, DeliveryStatus.CANCELLED} and failure:
+            failures[failure] = failures.get(failure, 0) + count
+    reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(failures.items()))
+    lines.append(f"Failures by reason: {reasons or 'none'}")
+    lines.append(f"Votes today: {numbers.votes_today}")
+    return "\n".join(lines)
+
+
+async def show_stats(update: Update, context: BotContext) -> None:
+    if (chat := await admin_chat(update, context)) is None:
+        return
+    zone = context.services.settings.zone
+    day_start = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    async with context.services.db.transaction() as session:
+        numbers = await stats.bot_stats(session, day_start=day_start.astimezone(UTC))
+    await chat.say(render_stats(numbers))

@@ -1,0 +1,1 @@
+"""Running the bot: start and stop, webhook mode, workers, the update ledger, background tasks."""

@@ -1,0 +1,142 @@
+"""The ledger of updates taken on: an update delivered twice is handled once.
+
+Telegram delivers an update again when the bot stops before confirming its offset; without the
+ledger a repeated vote tap would retract the vote. Each update is recorded (group commit, like
+votes) before any handler runs, so a replay after a restart is skipped too. A repeat is the same
+update_id with the same digest (`update_digest`): ids alone are not enough, since they start
+over after a Bot API server restart, or at random after a week without updates. Kept: the
+updates of the last `KEPT_FOR`, the longest Telegram holds an update for redelivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from datetime import timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from bot.services import BotContext
+from storage import seen_updates
+from storage.engine import Database
+from storage.retry import write_retrying
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+GATHER_SECONDS = 0.002  # how long the first update of a batch waits for company
+KEPT_FOR = timedelta(hours=24)  # Telegram keeps an unconfirmed update this long at most
+_PRUNE_EVERY = 3600.0  # seconds between sweeps of updates older than KEPT_FOR
+
+
+def update_digest(update: Update) -> str:
+    """What tells this update from another with the same id: the callback or inline query id,
+    the message's chat, id and dates, or else all of its content; 16 hex digits."""
+    if (query := update.callback_query) is not None:
+        identity = f"callback {query.id}"
+    elif (inline := update.inline_query) is not None:
+        identity = f"inline {inline.id}"
+    elif (message := update.effective_message) is not None:
+        edited = message.edit_date.timestamp() if message.edit_date is not None else None
+        identity = f"message {message.chat_id} {message.message_id} {message.date} {edited}"
+    else:
+        identity = update.to_json()
+    return hashlib.blake2b(identity.encode(), digest_size=8).hexdigest()
+
+
+class UpdateLedger:
+    """Records updates in batches; `first_time` says whether an update is new."""
+
+    def __init__(self, db: Database, *, gather_seconds: float = GATHER_SECONDS) -> None:
+        self._db = db
+        self._gather = gather_seconds
+        self._waiting: dict[tuple[int, str], list[asyncio.Future[bool]]] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._pruned_at: float | None = None
+        self.skipped = 0
+
+    async def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="update-ledger")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def first_time(self, update_id: int, digest: str) -> bool:
+        """True the first time this update (id and digest) is recorded, False for a repeat."""
+        if self._task is None or self._stopping:
+            raise RuntimeError("the update ledger is not running")
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault((update_id, digest), []).append(future)
+        self._wake.set()
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._gather > 0 and not self._stopping:
+                await asyncio.sleep(self._gather)
+            if self._waiting:
+                batch, self._waiting = self._waiting, {}
+                try:
+                    await self._write(batch)
+                except Exception as error:  # every waiting update must hear of it
+                    log.exception("%d update ids were not recorded", len(batch))
+                    for futures in batch.values():
+                        for future in futures:
+                            if not future.done():
+                                future.set_exception(error)
+            if self._stopping and not self._waiting:
+                return
+
+    async def _write(self, batch: dict[tuple[int, str], list[asyncio.Future[bool]]]) -> None:
+        now = time.monotonic()
+        prune = self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY
+        if prune:
+            self._pruned_at = now
+        # One row per id; another update with the same id in the same batch is new as well.
+        recorded: dict[int, str] = {}
+        for update_id, digest in batch:
+            recorded.setdefault(update_id, digest)
+        seen_at = utcnow()
+
+        async def record(session: AsyncSession) -> set[int]:
+            if prune:
+                await seen_updates.forget_older_than(session, before=seen_at - KEPT_FOR)
+            return await seen_updates.record_new(
+                session, updates=recorded, seen_at=seen_at, forget_before=seen_at - KEPT_FOR
+            )
+
+        new = await write_retrying(self._db, record)
+        for (update_id, digest), futures in batch.items():
+            first = recorded[update_id] != digest or update_id in new
+            # Two copies in one batch: the first is new, the rest are repeats.
+            for index, future in enumerate(futures):
+                if not future.done():
+                    future.set_result(first and index == 0)
+
+
+async def skip_repeats(update: Update, context: BotContext) -> None:
+    """First handler of all: an update already taken on stops here, logged, changing nothing."""
+    ledger = context.services.updates_seen
+    try:
+        new = await ledger.first_time(update.update_id, update_digest(update))
+    except Exception:
+        # Better to handle an update twice than to drop it: the handlers are idempotent-ish.
+        log.exception("could not record update %s; handling it anyway", update.update_id)
+        return
+    if not new:
+        ledger.skipped += 1
+        log.info("update %s was delivered again; skipped", update.update_id)
+        raise ApplicationHandlerStop

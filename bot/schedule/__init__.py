@@ -1,0 +1,1 @@
+"""Scheduled actions: reading `at WHEN`, /queue, and running what fell due."""

@@ -1,0 +1,1 @@
+"""Sharing: inline mode, /share, and autocards for article links posted in groups."""

@@ -1,0 +1,1 @@
+"""First contact: /start with deep links, /help, and the command menus Telegram shows."""

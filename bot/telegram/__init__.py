@@ -1,0 +1,1 @@
+"""Telegram plumbing: transport, errors, the send limiter, callback data, deep links."""
