@@ -199,12 +199,12 @@ async def _fan_out_on(
         request=AiohttpRequest(pool_size=256),
     )
     await bot.initialize()
-    engine = DeliveryEngine(db)
+    engine = DeliveryEngine(db, bot)
     engine.register(DeliveryKind.BROADCAST, BroadcastSender(db, paid=paid))
     await _queue_broadcast(db, "Benchmark broadcast")
     settle_heap()  # as the bot does once it has started
     started = time.perf_counter()
-    await engine.start(bot)
+    await engine.start()
     deadline = started + window if window is not None else None
     while engine.sent_total < subscribers:
         if deadline is not None and time.perf_counter() >= deadline:
@@ -287,9 +287,9 @@ async def _memory_run_on(db: Database, subscribers: int, deliveries: int) -> dic
         async with db.engine.connect() as connection:
             await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     queued = time.perf_counter()
-    engine = DeliveryEngine(db)
+    engine = DeliveryEngine(db, Bot(TOKEN))
     engine.register(DeliveryKind.BROADCAST, _NullSender())
-    await engine.start(Bot(TOKEN))
+    await engine.start()
     goal = min(deliveries, subscribers)
     while engine.sent_total < goal:  # noqa: ASYNC110 - the engine's counter is polled
         await asyncio.sleep(0.05)

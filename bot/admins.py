@@ -1,19 +1,25 @@
 """Who may do what: bot admins from ADMIN_IDS, and chat administrators as Telegram reports them.
 
-Also where a bot admin's command is answered: always in their private chat with the bot, so a
-command sent in a group or channel never shows its answer (numbers, previews, ids) to readers.
+Every bot admin's command is guarded by :func:`admin_command` and every admin button by
+:func:`admin_button`: anyone else gets ADMIN_ONLY and the try is logged. A command is answered
+in the admin's private chat with the bot, so one sent in a group or channel never shows its
+answer (numbers, previews, ids) to readers.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any, TypeAlias, TypeVar
 
-from telegram import Bot, Chat, ChatMember, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, CallbackQuery, Chat, ChatMember, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.services import BotContext
+from bot.telegram.callback_data import CallbackValue, parse
 from bot.telegram.command_input import echo
 from bot.telegram.errors import UNREACHABLE, classify
 
@@ -28,8 +34,11 @@ ANSWERED_HERE = (
 )
 _CHAT_ADMIN_STATUSES = frozenset({ChatMember.ADMINISTRATOR, ChatMember.OWNER})
 
+Handler: TypeAlias = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+_Value = TypeVar("_Value", bound=CallbackValue)
 
-def is_bot_admin(update: Update, context: BotContext) -> bool:
+
+def _is_bot_admin(update: Update, context: BotContext) -> bool:
     """True for users in ADMIN_IDS; anyone else's attempt is logged."""
     user = update.effective_user
     if context.services.settings.is_admin(user.id if user else None):
@@ -91,7 +100,7 @@ class AdminChat:
         )
 
 
-async def admin_chat(update: Update, context: BotContext) -> AdminChat | None:
+async def _admin_chat(update: Update, context: BotContext) -> AdminChat | None:
     """Where to answer a bot admin's command; None once a refusal has been sent instead.
 
     Readers get ADMIN_ONLY. A command in a group or channel is answered in the admin's private
@@ -107,7 +116,7 @@ async def admin_chat(update: Update, context: BotContext) -> AdminChat | None:
         log.info("admin command posted anonymously in chat %s: pointed to a private chat", chat.id)
         await message.reply_text(PRIVATE_ONLY.format(bot=context.bot.username))
         return None
-    if not is_bot_admin(update, context) or (user := update.effective_user) is None:
+    if not _is_bot_admin(update, context) or (user := update.effective_user) is None:
         await message.reply_text(ADMIN_ONLY)
         return None
     if chat.type == Chat.PRIVATE:
@@ -124,3 +133,50 @@ async def admin_chat(update: Update, context: BotContext) -> AdminChat | None:
         await message.reply_text(PRIVATE_ONLY.format(bot=context.bot.username))
         return None
     return AdminChat(context.bot, user.id)
+
+
+def admin_command(
+    handler: Callable[[Update, BotContext, AdminChat], Awaitable[None]],
+) -> Handler:
+    """A bot admin's command: ``handler`` runs with the chat to answer in, for bot admins only.
+
+    Readers get ADMIN_ONLY, and a command sent in a group is answered in the admin's private
+    chat (see :func:`_admin_chat`); when there is nowhere to answer, ``handler`` never runs.
+    """
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: BotContext) -> None:
+        if (chat := await _admin_chat(update, context)) is None:
+            return
+        await handler(update, context, chat)
+
+    return guarded
+
+
+def admin_button(
+    kind: type[_Value],
+) -> Callable[[Callable[[CallbackQuery, BotContext, _Value], Awaitable[None]]], Handler]:
+    """A bot admin's button carrying a ``kind`` value: the handler runs with the tap and it.
+
+    Anyone else's tap is answered ADMIN_ONLY (the try is logged); a tap whose data is not a
+    ``kind`` value is left alone, as the handler's pattern already keeps those away.
+    """
+
+    def guard(
+        handler: Callable[[CallbackQuery, BotContext, _Value], Awaitable[None]],
+    ) -> Handler:
+        @functools.wraps(handler)
+        async def guarded(update: Update, context: BotContext) -> None:
+            query = update.callback_query
+            if query is None or query.data is None:
+                return
+            if not isinstance(value := parse(query.data), kind):
+                return
+            if not _is_bot_admin(update, context):
+                await query.answer(ADMIN_ONLY)
+                return
+            await handler(query, context, value)
+
+        return guarded
+
+    return guard

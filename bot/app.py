@@ -5,9 +5,8 @@ from __future__ import annotations
 import gc
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from typing import cast
 
-from telegram import Update
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -17,47 +16,30 @@ from telegram.ext import (
     ContextTypes,
     InlineQueryHandler,
     MessageHandler,
-    TypeHandler,
+    MessageReactionHandler,
     filters,
 )
 
 from bot.articles import handlers as articles
-from bot.articles.feeds import FeedWatcher
-from bot.articles.publishing import fetch_client
-from bot.articles.sender import ArticleSender
 from bot.broadcasts import handlers as broadcasts
-from bot.broadcasts.progress import BroadcastMonitor
-from bot.broadcasts.sender import BroadcastSender
 from bot.chats import membership, subscription
-from bot.delivery.engine import DeliveryEngine
 from bot.polls import admin as poll_admin
 from bot.polls import votes
-from bot.polls.book import PollBook
-from bot.polls.closer import PollCloser
-from bot.polls.content import PollContent
-from bot.polls.live_totals import LiveTotals
-from bot.polls.tap_limit import TapLimiter
-from bot.polls.writer import VoteWriter
-from bot.reports import stats
+from bot.reports import engagement as reports
+from bot.reports import reactions, stats
 from bot.runtime import error_handler as errors
-from bot.runtime.niceties import Niceties
-from bot.runtime.update_ledger import UpdateLedger, skip_repeats
-from bot.runtime.workers import LeaderJob, Workers
+from bot.runtime.middleware import UpdateHandler, middleware
 from bot.schedule import handlers as schedule
-from bot.schedule.scheduler import Scheduler
 from bot.schedule.when import AT_PATTERN
-from bot.services import BotApplication, BotContext, BotServices
+from bot.services import BotApplication, BotContext, BotServices, build_services
 from bot.settings import Settings
 from bot.sharing import handlers as sharing
-from bot.sharing.link_reads import LinkReads, ReadLimits
 from bot.start import handlers as start
-from bot.start.menus import command_menus
 from bot.telegram.bot import NewsBot
 from bot.telegram.limiter import SendLimiter, SendRates
 from bot.telegram.transport import AiohttpRequest
 from storage import migrate
 from storage.engine import Database
-from storage.models import DeliveryKind
 
 log = logging.getLogger(__name__)
 
@@ -79,39 +61,9 @@ _GROUP_LINKS = (
 CONCURRENT_UPDATES = 256
 
 
-async def log_update(update: Update, context: BotContext) -> None:
-    """One INFO line per update, before any handler runs."""
-    del context
-    chat = update.effective_chat
-    user = update.effective_user
-    kind = next((name for name in HANDLED_UPDATES if getattr(update, name) is not None), "other")
-    log.info(
-        "update %s: %s in chat %s from user %s",
-        update.update_id,
-        kind,
-        chat.id if chat else "-",
-        user.id if user else "-",
-    )
-
-
 async def on_startup(application: BotApplication) -> None:
-    services = application.bot_data
-    await migrate.prepare_schema(services.db)
-    # Menus are niceties: set in the background, retried there, never a reason not to start.
-    services.niceties.start(application.bot)
-    await services.updates_seen.start()
-    await services.votes.start()
-    services.http = fetch_client(services.settings)
-    services.feeds = FeedWatcher(
-        settings=services.settings,
-        db=services.db,
-        client=services.http,
-        on_published=lambda: services.delivery.wake(),  # noqa: PLW0108 - looked up when called
-    )
-    services.workers.lead(_leader_jobs(application))
-    await services.workers.start()
-    # Rows another live worker is sending are not ours to release (bot/runtime/workers.py sweeps).
-    await services.delivery.start(application.bot, keep_live_claims=True)
+    await migrate.prepare_schema(application.bot_data.db)
+    await application.bot_data.start()
     settle_heap()
     log.info("bot @%s is ready", application.bot.username)
 
@@ -123,54 +75,8 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def _leader_jobs(application: BotApplication) -> list[LeaderJob]:
-    """The jobs that must run in one process only: the leader's (see bot/runtime/workers.py)."""
-    services, bot = application.bot_data, application.bot
-
-    async def start_feeds() -> None:
-        services.feeds.start()
-
-    return [
-        LeaderJob("live totals", services.live_totals.start, services.live_totals.stop),
-        LeaderJob("poll closer", services.poll_closer.start, services.poll_closer.stop),
-        LeaderJob("feeds", start_feeds, services.feeds.stop),
-        LeaderJob(
-            "broadcast monitor",
-            lambda: services.broadcast_monitor.start(bot),
-            services.broadcast_monitor.stop,
-        ),
-        LeaderJob("scheduler", lambda: services.scheduler.start(bot), services.scheduler.stop),
-    ]
-
-
 async def on_shutdown(application: BotApplication) -> None:
-    services = application.bot_data
-    steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
-        # Stops the leader's jobs and hands the leases over; their stops below are then no-ops.
-        ("workers", services.workers.stop),
-        ("niceties", services.niceties.stop),
-    ]
-    # A start that failed half-way may not have opened these; feeds stop before the engine.
-    if hasattr(services, "feeds"):
-        steps.append(("feeds", services.feeds.stop))
-    if hasattr(services, "http"):
-        steps.append(("fetch client", services.http.aclose))
-    steps += [
-        ("scheduler", services.scheduler.stop),
-        ("broadcast monitor", services.broadcast_monitor.stop),
-        ("delivery", services.delivery.stop),
-        ("poll closer", services.poll_closer.stop),
-        ("live totals", services.live_totals.stop),
-        ("votes", services.votes.stop),
-        ("update ledger", services.updates_seen.stop),
-        ("database", services.db.dispose),
-    ]
-    # Every step runs even when one before it fails, so no session or connection is left open.
-    for name, stop in steps:
-        try:
-            await stop()
-        except Exception:
-            log.exception("shutdown: stopping the %s failed", name)
+    await application.bot_data.stop()
 
 
 # The update kinds the handlers below take, and so the only ones asked of Telegram (polling and
@@ -183,24 +89,31 @@ HANDLED_UPDATES = (
     "inline_query",
     "chosen_inline_result",
     "my_chat_member",
+    # Reactions reach a bot only when it asks for them by name (and is admin in groups).
+    "message_reaction",
+    "message_reaction_count",
 )
 
 
 def build_application(settings: Settings, db: Database) -> BotApplication:
-    context_types = ContextTypes(context=BotContext, bot_data=BotServices)
     limiter = SendLimiter(SendRates(per_second=settings.send_rate_per_second))
+    bot = NewsBot(
+        settings.bot_token.get_secret_value(),
+        base_url=settings.telegram_base_url,
+        base_file_url=settings.telegram_file_url,
+        request=AiohttpRequest(pool_size=CONCURRENT_UPDATES * 2),
+        get_updates_request=AiohttpRequest(pool_size=2),
+        rate_limiter=limiter,
+    )
+    services = build_services(settings, db, bot, limiter=limiter)
+    # python-telegram-bot makes bot_data by calling the type it is given: here, one that hands
+    # back the services just built.
+    context_types = ContextTypes(
+        context=BotContext, bot_data=cast("type[BotServices]", lambda: services)
+    )
     application: BotApplication = (
         ApplicationBuilder()
-        .bot(
-            NewsBot(
-                settings.bot_token.get_secret_value(),
-                base_url=settings.telegram_base_url,
-                base_file_url=settings.telegram_file_url,
-                request=AiohttpRequest(pool_size=CONCURRENT_UPDATES * 2),
-                get_updates_request=AiohttpRequest(pool_size=2),
-                rate_limiter=limiter,
-            )
-        )
+        .bot(bot)
         .context_types(context_types)
         .concurrent_updates(CONCURRENT_UPDATES)
         # Background work has its own loops: no JobQueue, even where APScheduler is installed.
@@ -209,63 +122,16 @@ def build_application(settings: Settings, db: Database) -> BotApplication:
         .post_shutdown(on_shutdown)
         .build()
     )
-    application.bot_data.settings = settings
-    application.bot_data.db = db
-    application.bot_data.niceties = Niceties(command_menus(settings.admin_ids))
-    application.bot_data.delivery = DeliveryEngine(db)
-    application.bot_data.delivery.register(
-        DeliveryKind.BROADCAST, BroadcastSender(db, paid=settings.allow_paid_broadcast)
-    )
-    application.bot_data.delivery.register(
-        DeliveryKind.ARTICLE, ArticleSender(db, paid=settings.allow_paid_broadcast)
-    )
-    application.bot_data.broadcast_monitor = BroadcastMonitor(db)
-    application.bot_data.scheduler = Scheduler(
-        db=db,
-        settings=settings,
-        http=lambda: getattr(application.bot_data, "http", None),
-        on_queued=application.bot_data.wake_delivery,
-    )
-    application.bot_data.polls = PollBook(db)
-    application.bot_data.link_reads = LinkReads(
-        ReadLimits(
-            per_reader=settings.autocard_reads_per_reader,
-            per_group=settings.autocard_reads_per_group,
-            window=settings.autocard_reads_window,
-            at_once=settings.autocard_reads_at_once,
-            retry_after=settings.autocard_retry_after,
-        )
-    )
-    application.bot_data.updates_seen = UpdateLedger(db)
-    application.bot_data.tap_limiter = TapLimiter(
-        limit=settings.tap_limit, window=settings.tap_window
-    )
-    application.bot_data.votes = VoteWriter(
-        db, application.bot_data.polls, double_tap_window=settings.poll_double_tap_window
-    )
-    application.bot_data.live_totals = LiveTotals(
-        db=db,
-        bot=application.bot,
-        book=application.bot_data.polls,
-        content=PollContent(db),
-        interval=settings.poll_edit_interval,
-    )
-    application.bot_data.workers = Workers(
-        db,
-        limiter=limiter,
-        book=application.bot_data.polls,
-        live_totals=application.bot_data.live_totals,
-    )
-    application.bot_data.delivery.may_claim = application.bot_data.workers.may_claim_deliveries
-    application.bot_data.delivery.claimer = application.bot_data.workers.worker_id
-    application.bot_data.poll_closer = PollCloser(
-        db=db, book=application.bot_data.polls, live_totals=application.bot_data.live_totals
-    )
+    for group, handler in _handlers():
+        application.add_handler(handler, group=group)
+    application.add_error_handler(errors.report_error)
+    return application
 
-    # First of all: an update delivered a second time stops here.
-    application.add_handler(TypeHandler(Update, skip_repeats), group=-2)
-    application.add_handler(TypeHandler(Update, log_update), group=-1)
-    for handler in (
+
+def _handlers() -> list[tuple[int, UpdateHandler]]:
+    """Every handler as (group, handler), in the order python-telegram-bot asks them: groups
+    from the lowest, and within a group the first handler that takes an update handles it."""
+    handlers: list[UpdateHandler] = [
         CommandHandler("start", start.start, filters=_COMMAND_SOURCES),
         CommandHandler("help", start.help_command, filters=_COMMAND_SOURCES),
         CommandHandler("subscribe", subscription.subscribe, filters=_COMMAND_SOURCES),
@@ -281,6 +147,8 @@ def build_application(settings: Settings, db: Database) -> BotApplication:
         CommandHandler("cancel", broadcasts.cancel, filters=_COMMAND_SOURCES),
         CommandHandler("queue", schedule.queue, filters=_COMMAND_SOURCES),
         CommandHandler("stats", stats.show_stats, filters=_COMMAND_SOURCES),
+        CommandHandler("report", reports.report, filters=_COMMAND_SOURCES),
+        CommandHandler("export", reports.export, filters=_COMMAND_SOURCES),
         CallbackQueryHandler(broadcasts.decide, pattern=broadcasts.is_broadcast_decision),
         CallbackQueryHandler(schedule.cancel_scheduled, pattern=schedule.is_queue_cancel),
         CommandHandler("latest", articles.latest, filters=_COMMAND_SOURCES),
@@ -291,6 +159,14 @@ def build_application(settings: Settings, db: Database) -> BotApplication:
         ),
         CommandHandler("closepoll", poll_admin.close_poll, filters=_COMMAND_SOURCES),
         CommandHandler("results", poll_admin.show_results, filters=_COMMAND_SOURCES),
+        MessageReactionHandler(
+            reactions.reaction_changed,
+            message_reaction_types=MessageReactionHandler.MESSAGE_REACTION_UPDATED,
+        ),
+        MessageReactionHandler(
+            reactions.reactions_counted,
+            message_reaction_types=MessageReactionHandler.MESSAGE_REACTION_COUNT_UPDATED,
+        ),
         CallbackQueryHandler(votes.vote, pattern=votes.VOTE_PATTERN),
         InlineQueryHandler(sharing.inline_query),
         ChosenInlineResultHandler(sharing.chosen_result),
@@ -298,9 +174,8 @@ def build_application(settings: Settings, db: Database) -> BotApplication:
         CommandHandler("autocards", sharing.autocards_command, filters=_COMMAND_SOURCES),
         # After every command: a link in a group message (not in a command) may get a card.
         MessageHandler(_GROUP_LINKS, sharing.autocard_links),
-    ):
-        application.add_handler(handler)
-    # Last: a button no handler above understands (forged, stale) gets a polite answer.
-    application.add_handler(CallbackQueryHandler(votes.unknown_button))
-    application.add_error_handler(errors.report_error)
-    return application
+        # Last: a button no handler above understands (forged, stale) gets a polite answer.
+        CallbackQueryHandler(votes.unknown_button),
+    ]
+    # Every update passes the middleware's groups first: repeats stop there, the rest are logged.
+    return [*middleware(HANDLED_UPDATES), *((0, handler) for handler in handlers)]

@@ -29,6 +29,11 @@ EXIT_USAGE = 2
 EXIT_FAILED = 1
 # python-telegram-bot's own message quotes the token: this one is printed instead.
 TELEGRAM_REFUSED = "Telegram rejected BOT_TOKEN (check the token and TELEGRAM_BASE_URL)"
+TRACKING_NEEDS_WEBHOOK = (
+    "LINK_TRACKING_URL is set, but only the webhook server (run --webhook) answers tracked "
+    "links: while the bot long-polls, clicks on the cards' links are neither counted nor "
+    "redirected"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -108,6 +113,8 @@ async def _serve(settings: Settings, *, use_webhook: bool) -> None:
 
         await serve_webhook(application, settings)
     else:
+        if settings.link_tracking_url is not None:
+            log.warning(TRACKING_NEEDS_WEBHOOK)
         await serve_polling(application)
 
 

@@ -19,6 +19,9 @@ _HOW_TO_MAKE_ONE = 'python -c "import secrets; print(secrets.token_urlsafe(32))"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _WEB_ADDRESS = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 _HOST_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+# A tracked link's base: https, a host, an optional path; its own query or fragment would end up
+# in the middle of every tracked link.
+_TRACKING_BASE = re.compile(r"https://[^\s/?#@]+(?:/[^\s?#]*)?", re.IGNORECASE)
 _HOSTNAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*")
 
 
@@ -97,6 +100,11 @@ class Settings(BaseSettings):
     autocard_retry_after: float = Field(
         default=600.0, ge=0, le=86_400, validation_alias="AUTOCARD_RETRY_AFTER"
     )
+    # Cards' "Read the full article" goes through <LINK_TRACKING_URL>/r/<code>, which the webhook
+    # server counts and redirects; unset, links go straight to the article.
+    link_tracking_url: str | None = Field(default=None, validation_alias="LINK_TRACKING_URL")
+    # Article links carry utm_source, utm_medium (the kind of chat) and utm_campaign (the slug).
+    link_utm: bool = Field(default=False, validation_alias="LINK_UTM")
 
     @field_validator("bot_token")
     @classmethod
@@ -122,6 +130,19 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be the public http(s) URL Telegram posts updates to")
         return value
+
+    @field_validator("link_tracking_url")
+    @classmethod
+    def _tracking_url_shape(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        base = value.strip().rstrip("/")
+        if not _TRACKING_BASE.fullmatch(base):
+            raise ValueError(
+                "must be a public https address without query or fragment, "
+                "e.g. https://news.example.com/go (links become <it>/r/<code>)"
+            )
+        return base
 
     @field_validator("webhook_secret")
     @classmethod

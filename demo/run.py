@@ -26,7 +26,6 @@ from rich.console import Console
 
 from bot.app import build_application
 from bot.logs import configure_logging
-from bot.polls.view import shorten
 from bot.runtime.lifecycle import polling
 from bot.services import BotApplication
 from bot.settings import Settings
@@ -41,6 +40,7 @@ from demo.checks import (
     stored_copy,
     stored_counts,
 )
+from demo.report import chart_folder, write_report_chart
 from demo.view import Bar, DemoStatus, DemoSummary, DemoView, make_view, print_summary
 from demo.voting import (
     DemoPoll,
@@ -63,6 +63,7 @@ from demo.world import (
     subscribe_everyone,
 )
 from emulator.simulation import Emulator, SimChat, SimMessage, SimUser
+from newsroom.plaintext import shorten
 from storage import articles, polls
 from storage.engine import Database
 
@@ -308,8 +309,10 @@ class Demo:
             )
         return copies()
 
-    async def summary(self, db: Database, copies: tuple[int, int]) -> DemoSummary:
-        """The figures reached and every self-check."""
+    async def summary(
+        self, db: Database, copies: tuple[int, int], *, report_folder: Path
+    ) -> DemoSummary:
+        """The figures reached, every self-check, and the main article's report chart."""
         stored = {poll.poll_id: await stored_counts(db, poll.poll_id) for poll in self.polls}
         intended = {poll.poll_id: intended_counts(self.plans, poll) for poll in self.polls}
         titles = {article.url: article.title for article in self.articles}
@@ -338,7 +341,16 @@ class Demo:
             seconds=self.elapsed(),
             checks=checks,
             resubscribed=self.resubscribed,
+            report_chart=await self._report_chart(db, report_folder),
         )
+
+    async def _report_chart(self, db: Database, folder: Path) -> Path | None:
+        main = next(
+            (a for a in self.articles if a.poll is not None and a.poll == self.main_poll), None
+        )
+        if main is None:
+            return None
+        return await write_report_chart(db, article_id=main.article_id, folder=folder)
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -403,7 +415,9 @@ async def run_demo(options: DemoOptions, *, console: Console | None = None) -> D
                         await demo.delivered()
                         copies = await demo.settle(db)
                     demo.phase = "checking"
-                    summary = await demo.summary(db, copies)
+                    summary = await demo.summary(
+                        db, copies, report_folder=chart_folder(options.db_path)
+                    )
                 print_summary(console, summary)
                 if options.keep:
                     await _keep_running(console, emulator, db_path, demo.audience.editor)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
@@ -17,8 +18,8 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from bot.polls.view import shorten
 from demo.checks import Check
+from newsroom.plaintext import shorten
 from newsroom.tally import Tally
 
 LOG_EVERY = 3.0  # seconds between two plain status lines
@@ -63,6 +64,8 @@ class DemoSummary:
     seconds: float
     checks: tuple[Check, ...]
     resubscribed: int = 0
+    # The editor's /report chart of the main article, as a PNG file (None: nothing to plot).
+    report_chart: Path | None = None
 
     @property
     def passed(self) -> bool:
@@ -235,6 +238,12 @@ def print_summary(console: Console, summary: DemoSummary) -> None:
             highlight=False,
         )
     console.print(summary_table(summary))
+    if summary.report_chart is not None:
+        console.print(
+            f"Report chart of the main article: {summary.report_chart}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if summary.passed:
         console.print("[bold green]demo passed[/bold green]: every check holds.")
     else:

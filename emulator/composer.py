@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from emulator import transcript
 from emulator.content import MAX_CAPTION, MAX_TEXT
 from emulator.files import DOWNLOAD_MAX_BYTES
+from emulator.reactions import STANDARD_EMOJI
 from emulator.state import BotAccount, Chat, JsonObject, Member, Message, User, World
 
 if TYPE_CHECKING:
@@ -318,6 +319,27 @@ async def send(emulator: Emulator, body: Body) -> JsonObject:
     return {"chat": transcript.chat_key(chat), "message_id": message.message_id}
 
 
+async def react(emulator: Emulator, body: Body) -> JsonObject:
+    """The user taps an emoji under a message: it becomes their reaction, or, tapped again,
+    their reaction is taken back (one reaction each, as for people without Premium)."""
+    world = emulator.world
+    chat = _chat(world, body)
+    user = _person(world, body)
+    message = chat.messages.get(_integer(body, "message_id"))
+    if message is None or message.deleted:
+        raise Refusal(404, "no such message")
+    symbol = body.get("emoji")
+    if not isinstance(symbol, str) or symbol not in STANDARD_EMOJI:
+        raise Refusal(400, "emoji must be one of Telegram's reaction emoji")
+    chosen = {"type": "emoji", "emoji": symbol}
+    mine = message.reactions.get(user.id, ())
+    try:
+        await emulator.react(user, chat, message.message_id, [] if chosen in mine else [symbol])
+    except ValueError as error:
+        raise Refusal(403, str(error)) from None
+    return {"chat": transcript.chat_key(chat), "message_id": message.message_id}
+
+
 # What the page posts to /web/api/<name>.
 ACTIONS: dict[str, Action] = {
     "users": create_user,
@@ -325,4 +347,5 @@ ACTIONS: dict[str, Action] = {
     "groups": create_group,
     "bot-membership": add_bot,
     "send": send,
+    "react": react,
 }

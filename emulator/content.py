@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from emulator.errors import ApiError
+from emulator.files import store_file
 from emulator.formatting import Entity, parse_text
 from emulator.params import UploadedFile
 from emulator.state import JsonObject, World, encode_id
@@ -61,7 +62,7 @@ def resolve_photo(world: World, photo: object) -> list[JsonObject]:
     if isinstance(photo, UploadedFile):
         if not photo.data:
             raise ApiError.bad_request("file must be non-empty")
-        return _new_photo(world)
+        return _new_photo(world, photo)
     if isinstance(photo, str):
         known = world.files.get(photo)
         if known is not None:
@@ -71,19 +72,29 @@ def resolve_photo(world: World, photo: object) -> list[JsonObject]:
     raise ApiError.bad_request("wrong file identifier/HTTP URL specified")
 
 
-def _new_photo(world: World) -> list[JsonObject]:
+def _new_photo(world: World, upload: UploadedFile | None = None) -> list[JsonObject]:
     sizes: list[JsonObject] = []
     for width, height in _PHOTO_SIZES:
         number = world.next_number()
-        sizes.append(
-            {
-                "file_id": encode_id("AgACAgIAAxkBAAI", number),
-                "file_unique_id": encode_id("AQAD", number),
-                "width": width,
-                "height": height,
-                "file_size": width * height // 8,
-            }
-        )
+        size: JsonObject = {
+            "file_id": encode_id("AgACAgIAAxkBAAI", number),
+            "file_unique_id": encode_id("AQAD", number),
+            "width": width,
+            "height": height,
+            "file_size": width * height // 8,
+        }
+        if upload is not None:
+            # Telegram resizes; the emulator keeps the uploaded bytes for every size.
+            size["file_size"] = len(upload.data)
+            path = f"photos/file_{number}.{_photo_suffix(upload.data)}"
+            store_file(world, size["file_id"], size["file_unique_id"], path, upload.data)
+        sizes.append(size)
     for size in sizes:
         world.files[size["file_id"]] = sizes
     return sizes
+
+
+def _photo_suffix(data: bytes) -> str:
+    if data.startswith(b"\x89PNG"):
+        return "png"
+    return "jpg"

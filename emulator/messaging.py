@@ -12,6 +12,7 @@ from emulator.content import (
     user_keyboard,
 )
 from emulator.errors import ApiError
+from emulator.files import resolve_document
 from emulator.formatting import Entity
 from emulator.state import BotAccount, Chat, JsonObject, Message, World
 
@@ -114,6 +115,32 @@ async def send_photo(call: Call) -> object:
         text=caption,
         entities=entities,
         photo_sizes=sizes,
+        reply_markup=inline_keyboard(markup),
+        reply_keyboard=user_keyboard(markup),
+        reply_to=reply_to,
+    )
+    return message.to_api()
+
+
+async def send_document(call: Call) -> object:
+    world, bot = call.world, call.bot
+    chat = world.chat_for_bot(bot, call.raw("chat_id"))
+    ensure_can_send(bot, chat)
+    caption, entities = caption_text(
+        call.string("caption"), call.string("parse_mode"), call.items("caption_entities")
+    )
+    markup = call.obj("reply_markup")
+    reply_to = _reply_target(call, chat)
+    # The caption and the reply are checked first: a send refused for them keeps no file.
+    document = resolve_document(world, call.raw("document"))
+    count_send(world.flood, bot, chat, paid=call.flag("allow_paid_broadcast"))
+    message = post(
+        world,
+        bot,
+        chat,
+        text=caption,
+        entities=entities,
+        document=document,
         reply_markup=inline_keyboard(markup),
         reply_keyboard=user_keyboard(markup),
         reply_to=reply_to,
@@ -290,6 +317,7 @@ async def delete_message(call: Call) -> object:
 HANDLERS: dict[str, Handler] = {
     "sendMessage": send_message,
     "sendPhoto": send_photo,
+    "sendDocument": send_document,
     "copyMessage": copy_message,
     "forwardMessage": forward_message,
     "editMessageText": edit_message_text,

@@ -149,12 +149,34 @@ METHODS: Mapping[str, MethodSpec] = MappingProxyType(
             _DELIVERY,
             _REPLY,
         ),
+        "sendDocument": _method(
+            _BUSINESS,
+            _DESTINATION,
+            {
+                "document": _required("InputFile", STRING),
+                "thumbnail": _optional("InputFile", STRING),
+                "caption": _optional(STRING),
+                "parse_mode": _optional(STRING),
+                "caption_entities": _optional(ENTITIES),
+                "disable_content_type_detection": _optional(BOOLEAN),
+            },
+            _DELIVERY,
+            _REPLY,
+        ),
         "copyMessage": _method(_DESTINATION, _SOURCE_MESSAGE, _CAPTION, _DELIVERY, _REPLY),
         "forwardMessage": _method(_DESTINATION, _SOURCE_MESSAGE, _DELIVERY),
         "editMessageText": _method(_EDITED_MESSAGE, _TEXT, _INLINE_KEYBOARD),
         "editMessageCaption": _method(_EDITED_MESSAGE, _CAPTION, _INLINE_KEYBOARD),
         "editMessageReplyMarkup": _method(_EDITED_MESSAGE, _INLINE_KEYBOARD),
         "deleteMessage": _method(_CHAT, {"message_id": _required(INTEGER)}),
+        "setMessageReaction": _method(
+            _CHAT,
+            {
+                "message_id": _required(INTEGER),
+                "reaction": _optional("Array of ReactionType"),
+                "is_big": _optional(BOOLEAN),
+            },
+        ),
         "answerCallbackQuery": _method(
             {
                 "callback_query_id": _required(STRING),
@@ -327,6 +349,11 @@ def _is_bot_command(value: object) -> bool:
     )
 
 
+def _is_reaction_type(value: object) -> bool:
+    # Which emoji are allowed is the method's own check (emulator.reactions).
+    return isinstance(value, dict) and isinstance(value.get("type"), str)
+
+
 def _object(value: object) -> object:
     return value if isinstance(value, dict) else _MISMATCH
 
@@ -480,6 +507,7 @@ _KINDS: Mapping[str, _Kind] = MappingProxyType(
         "Array of MessageEntity": _Kind(json_encoded=True, check=_array_of(_is_object)),
         "Array of InlineQueryResult": _Kind(json_encoded=True, check=_array_of(_is_object)),
         "Array of BotCommand": _Kind(json_encoded=True, check=_array_of(_is_bot_command)),
+        "Array of ReactionType": _Kind(json_encoded=True, check=_array_of(_is_reaction_type)),
         "BotCommandScope": _Kind(json_encoded=True, check=_bot_command_scope),
         "LinkPreviewOptions": _Kind(json_encoded=True, check=_object),
         "SuggestedPostParameters": _Kind(json_encoded=True, check=_object),

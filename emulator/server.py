@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from emulator import chats, faults, files, interaction, messaging, updates
+from emulator import chats, faults, files, interaction, messaging, reactions, updates
 from emulator.call import Call, Handler
 from emulator.errors import ApiError
 from emulator.params import METHODS, UploadedFile, validate
@@ -24,6 +24,7 @@ HANDLERS: dict[str, Handler] = {
     **chats.HANDLERS,
     **updates.HANDLERS,
     **files.HANDLERS,
+    **reactions.HANDLERS,
 }
 # Method names are case-insensitive in the Bot API.
 _BY_LOWER_NAME = {name.lower(): name for name in HANDLERS if name in METHODS}

@@ -271,6 +271,9 @@ class Message:
     edit_date: int | None = None
     edits: list[Edit] = field(default_factory=list)
     deleted: bool = False
+    # Each reactor's current reactions (ReactionType objects) by user id (emulator.reactions).
+    reactions: dict[int, tuple[JsonObject, ...]] = field(default_factory=dict)
+    reaction_changes: int = 0
 
     @property
     def html(self) -> str:
@@ -466,6 +469,8 @@ class World:
         # Documents users sent, by file_id and by the file_path getFile hands out.
         self.stored_files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
+        # Documents by file_id, as their messages carry them, for sending one again by file_id.
+        self.documents: dict[str, JsonObject] = {}
         self.requests: list[RecordedRequest] = []
         # Answers by HTTP status, counted even when requests are not recorded (benchmarks).
         self.answers_by_status: Counter[int] = Counter()

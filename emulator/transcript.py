@@ -8,9 +8,10 @@ every other string is plain text for the page to set as text. Private chats exis
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from emulator.formatting import to_html
+from emulator.reactions import reaction_counts
 from emulator.state import Chat, JsonObject, Message, User, World
 
 SAFE_LINK_SCHEMES = frozenset({"http", "https", "tg", "mailto"})
@@ -206,9 +207,48 @@ def _forwarded_from(message: Message) -> str | None:
     return str(origin.get("sender_user_name", "someone"))
 
 
-def message_view(message: Message) -> JsonObject:
-    reply = message.reply_to
+def _reactions(message: Message) -> list[JsonObject]:
+    """The counts under a message, with who chose each (the page marks the acting user's)."""
+    shown: list[JsonObject] = []
+    for count in reaction_counts(message):
+        kind = count["type"]
+        chosen_by = [user_id for user_id, chosen in message.reactions.items() if kind in chosen]
+        label = {"emoji": kind.get("emoji"), "paid": "\u2b50"}.get(kind["type"], "\u2728")
+        shown.append(
+            {
+                "kind": kind["type"],
+                "label": label,
+                "count": count["total_count"],
+                "users": chosen_by,
+            }
+        )
+    return shown
+
+
+def _file_url(world: World, file_id: object) -> str | None:
+    """Where the page fetches a file the emulator holds the bytes of; None when it has none."""
+    if not isinstance(file_id, str) or file_id not in world.stored_files:
+        return None
+    return f"/web/api/files/{quote(file_id)}"
+
+
+def _files(world: World, message: Message) -> JsonObject:
+    document = message.document
+    photo = message.photo_sizes
     return {
+        "photo_url": _file_url(world, photo[-1].get("file_id")) if photo else None,
+        "document_size": None if document is None else document.get("file_size"),
+        "document_url": None if document is None else _file_url(world, document.get("file_id")),
+    }
+
+
+def message_view(message: Message, world: World | None = None) -> JsonObject:
+    """One message as the page shows it; with the world, links to the files it holds."""
+    reply = message.reply_to
+    files = _files(world, message) if world is not None else {}
+    return {
+        **files,
+        "reactions": _reactions(message),
         "id": message.message_id,
         "date": message.date,
         "sender": _sender(message),
@@ -233,7 +273,7 @@ def message_view(message: Message) -> JsonObject:
 def chat_transcript(world: World, chat: Chat) -> JsonObject:
     return {
         "chat": chat_summary(world, chat),
-        "messages": [message_view(message) for message in _visible(chat)],
+        "messages": [message_view(message, world) for message in _visible(chat)],
     }
 
 
@@ -249,4 +289,5 @@ def fingerprint(world: World) -> tuple[int, ...]:
         numbers.append(int(chat.started))
         for message in chat.messages.values():
             numbers.append(len(message.edits) * 2 + int(message.deleted))
+            numbers.append(message.reaction_changes)
     return tuple(numbers)

@@ -15,7 +15,7 @@ import ipaddress
 import json
 from importlib import resources
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
@@ -148,6 +148,32 @@ async def _version(request: web.Request) -> web.Response:
         await world.signal.wait(remaining)
 
 
+# Images the page may show inline, by their first bytes; anything else is only downloaded.
+_IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
+
+
+async def _file(request: web.Request) -> web.Response:
+    """A file's bytes for the page: photos shown inline, documents as a download."""
+    world = _emulator(request).world
+    stored = world.stored_files.get(request.match_info["file_id"])
+    if stored is None:
+        return _json({"error": "no such file"}, 404)
+    document = world.documents.get(stored.file_id)
+    image = next((kind for sig, kind in _IMAGE_SIGNATURES if stored.data.startswith(sig)), None)
+    headers = {
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        # A file is never a page of this origin: no scripts, no styles, nothing it may load.
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
+    if document is not None or image is None:
+        name = str(document.get("file_name", "file")) if document is not None else "file"
+        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return web.Response(
+        body=stored.data, content_type=image or "application/octet-stream", headers=headers
+    )
+
+
 def _refusal(kind: type[web.HTTPError], error: str) -> web.HTTPError:
     return kind(text=json.dumps({"error": error}), content_type="application/json")
 
@@ -248,6 +274,7 @@ def mount_web(app: web.Application, emulator: Emulator) -> None:
         ("GET", "/web/api/bots", _bots),
         ("GET", "/web/api/chats/{key}/messages", _messages),
         ("GET", "/web/api/version", _version),
+        ("GET", "/web/api/files/{file_id}", _file),
         ("POST", "/web/api/press", _press),
         *(
             ("POST", f"/web/api/{name}", _composing(action))

@@ -6,12 +6,12 @@ from datetime import datetime
 
 from newsroom.errors import IngestError
 from newsroom.plaintext import one_line, split_paragraphs
+from newsroom.poll import MAX_POLL_OPTIONS
 from newsroom.urls import canonical_url, is_web_url
 
 # Where a page shows a poll question without its answers, readers get these.
 DEFAULT_POLL_OPTIONS = ("Yes", "No", "Not sure")
 MIN_POLL_OPTIONS = 2
-MAX_POLL_OPTIONS = 10
 # Telegram's own poll limits (sendPoll): a longer question or answer could never be posted.
 MAX_POLL_QUESTION_CHARS = 300
 MAX_POLL_OPTION_CHARS = 100

@@ -2,15 +2,18 @@
 
 Every function takes the caller's session and never commits. A chat receives pushes when it is
 ``active``; ``subscribed`` stays set after the bot is blocked or removed so history shows who
-had asked for pushes.
+had asked for pushes. Whenever a chat starts or stops receiving pushes, a subscription event is
+recorded in the same transaction (`storage.engagement.record_subscription`).
 """
 
+from collections.abc import Iterable
 from enum import Enum
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.engagement import record_subscription
 from storage.models import (
     Chat,
     ChatKind,
@@ -94,6 +97,7 @@ async def subscribe_chat(session: AsyncSession, *, chat_id: int) -> SubscribeRes
     chat.updated_at = now
     session.add(chat)
     await session.flush()
+    await record_subscription(session, chat_id=chat_id, chat_kind=chat.kind, subscribed=True)
     return result
 
 
@@ -102,6 +106,7 @@ async def unsubscribe_chat(session: AsyncSession, *, chat_id: int) -> bool:
     chat = await session.get(Chat, chat_id)
     if chat is None or not chat.subscribed:
         return False
+    was_active = chat.active
     now = utcnow()
     chat.subscribed = False
     chat.active = False
@@ -110,6 +115,9 @@ async def unsubscribe_chat(session: AsyncSession, *, chat_id: int) -> bool:
     chat.updated_at = now
     session.add(chat)
     await session.flush()
+    # A chat that had blocked the bot stopped receiving pushes then, and was recorded then.
+    if was_active:
+        await record_subscription(session, chat_id=chat_id, chat_kind=chat.kind, subscribed=False)
     return True
 
 
@@ -131,6 +139,8 @@ async def mark_chat_stopped(session: AsyncSession, *, chat_id: int, reason: Stop
     chat.updated_at = now
     session.add(chat)
     await session.flush()
+    if was_active:
+        await record_subscription(session, chat_id=chat_id, chat_kind=chat.kind, subscribed=False)
     return was_active
 
 
@@ -177,6 +187,7 @@ async def migrate_chat(session: AsyncSession, *, old_id: int, new_id: int) -> Ch
         await session.flush()
         return new
 
+    old_was_active, new_was_active = old.active, new.active
     new.kind = ChatKind.SUPERGROUP
     new.title = new.title or old.title
     new.language = new.language or old.language
@@ -208,6 +219,11 @@ async def migrate_chat(session: AsyncSession, *, old_id: int, new_id: int) -> Ch
     old.updated_at = now
     session.add(old)
     await session.flush()
+    # The subscriber history sees the group stop and the supergroup start at the same moment.
+    if old_was_active:
+        await record_subscription(session, chat_id=old_id, chat_kind=old.kind, subscribed=False)
+    if new.active and not new_was_active:
+        await record_subscription(session, chat_id=new_id, chat_kind=new.kind, subscribed=True)
     return new
 
 
@@ -234,3 +250,18 @@ async def count_chats_by_kind(
     for kind, count in await session.exec(statement):
         counts[ChatKind(kind)] = count
     return counts
+
+
+async def reachable_private_chats(session: AsyncSession, *, user_ids: Iterable[int]) -> list[int]:
+    """Those of these users who have a private chat with the bot and have not blocked it."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return []
+    rows = await session.exec(
+        select(col(Chat.id)).where(
+            col(Chat.id).in_(ids),
+            col(Chat.kind) == ChatKind.PRIVATE,
+            col(Chat.stop_reason).is_(None),
+        )
+    )
+    return sorted(rows)

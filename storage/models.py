@@ -1,5 +1,6 @@
 """The tables of the whole domain: chats, users, articles, feeds, polls, votes, poll messages,
-deliveries and broadcasts.
+deliveries and broadcasts, and the engagement signals (reactions, article events, subscription
+events, tracked link codes).
 
 Telegram ids (chats, users) are the primary keys of their tables; everything the bot creates
 itself gets an autoincrement id. Alembic migrations in ``storage/migrations`` create these
@@ -13,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from newsroom.engagement import ReactionKind
 from storage.types import UTCDateTime, string_enum, utcnow
 
 # Named constraints let later SQLite batch migrations find and alter them.
@@ -96,6 +98,15 @@ class ScheduledStatus(StrEnum):
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class ArticleEventKind(StrEnum):
+    """Something readers did with an article, counted per article (no reader is recorded)."""
+
+    SHARE = "share"  # an inline result chosen: the card shared into a chat
+    OPEN = "open"  # /start a_<id>: the card opened by deep link
+    AUTOCARD = "autocard"  # a card posted for an article link someone sent in a group
+    CLICK = "click"  # "Read the full article" followed through a tracked link
 
 
 def _telegram_id() -> Any:
@@ -341,6 +352,8 @@ class Delivery(SQLModel, table=True):
         sa.Index(None, "status", "id"),
         # A broadcast's progress counts its rows by status and failure from the index alone.
         sa.Index(None, "broadcast_id", "status", "failure"),
+        # A chat's rows, and which article a message in it shows (reactions name the message).
+        sa.Index(None, "chat_id", "message_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -352,7 +365,6 @@ class Delivery(SQLModel, table=True):
             sa.ForeignKey("chats.id", onupdate="CASCADE", ondelete="CASCADE"),
         ],
         sa_type=sa.BigInteger,
-        index=True,
     )
     status: DeliveryStatus = Field(
         default=DeliveryStatus.PENDING, sa_type=string_enum(DeliveryStatus)
@@ -465,3 +477,87 @@ class SeenUpdate(SQLModel, table=True):
     seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # None for rows recorded before digests were (revision 0002): those match by id alone.
     digest: str | None = Field(default=None, sa_type=sa.String(16))
+
+
+class CopyReactionCount(SQLModel, table=True):
+    """How many times one reaction stands under one copy of an article (a message the bot sent).
+
+    A copy's rows are replaced as a whole by every reaction update about it (storage/engagement.py
+    says how); ``article_id`` is resolved when the update is stored.
+    """
+
+    __tablename__ = "reaction_counts"
+    # Reports add up an article's reactions over all its copies.
+    __table_args__ = (sa.Index(None, "article_id"),)
+
+    chat_id: int = _telegram_id()
+    message_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    kind: ReactionKind = Field(primary_key=True, sa_type=string_enum(ReactionKind))
+    # The emoji, the custom emoji's id, or "paid".
+    key: str = Field(primary_key=True, max_length=64)
+    count: int
+    article_id: int = Field(foreign_key="articles.id", ondelete="CASCADE")
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class UserReaction(SQLModel, table=True):
+    """One reaction a user has now under one copy, where Telegram names who reacted (private
+    chats, groups): a user's rows are replaced by each of their updates, and the copy's counts
+    are recomputed from them."""
+
+    __tablename__ = "user_reactions"
+
+    chat_id: int = _telegram_id()
+    message_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    # The user's id, or the chat's for a reaction made on behalf of a chat.
+    user_id: int = Field(
+        primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    kind: ReactionKind = Field(primary_key=True, sa_type=string_enum(ReactionKind))
+    key: str = Field(primary_key=True, max_length=64)
+    article_id: int = Field(foreign_key="articles.id", ondelete="CASCADE")
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ArticleEvent(SQLModel, table=True):
+    """A share, deep-link open, autocard or tracked click of an article; never who did it."""
+
+    __tablename__ = "article_events"
+    # Reports count an article's events by kind.
+    __table_args__ = (sa.Index(None, "article_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="articles.id", ondelete="CASCADE")
+    kind: ArticleEventKind = Field(sa_type=string_enum(ArticleEventKind))
+    # Where it happened, when known (an inline share does not say).
+    chat_kind: ChatKind | None = Field(default=None, sa_type=string_enum(ChatKind))
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SubscriptionEvent(SQLModel, table=True):
+    """A chat starting or stopping to receive pushes (recorded since revision 0003)."""
+
+    __tablename__ = "subscription_events"
+    # The subscriber history reads the events of the last days.
+    __table_args__ = (sa.Index(None, "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(
+        sa_column_args=[sa.ForeignKey("chats.id", ondelete="CASCADE")], sa_type=sa.BigInteger
+    )
+    chat_kind: ChatKind = Field(sa_type=string_enum(ChatKind))
+    subscribed: bool
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LinkCode(SQLModel, table=True):
+    """The short code of a tracked "Read the full article" link (/r/<code>): which article, and
+    the kind of chat the card was made for (None when unknown, as for inline shares)."""
+
+    __tablename__ = "link_codes"
+    __table_args__ = (sa.UniqueConstraint("article_id", "chat_kind"),)
+
+    code: str = Field(primary_key=True, max_length=16)
+    article_id: int = Field(foreign_key="articles.id", ondelete="CASCADE")
+    chat_kind: ChatKind | None = Field(default=None, sa_type=string_enum(ChatKind))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Poll, PollMessage, RetireReason
+from storage.models import Chat, ChatKind, Poll, PollMessage, RetireReason
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class ShownMessage:
     inline_message_id: str | None
     shown_hash: str | None
     next_edit_at: datetime | None
+    # The kind of chat it stands in (None for an inline copy, or a chat not stored).
+    chat_kind: ChatKind | None = None
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ class MessageState:
 async def live_messages(session: AsyncSession, *, poll_id: int) -> list[ShownMessage]:
     """The poll's messages that are still kept up to date, oldest first."""
     rows = await session.exec(
-        select(PollMessage)
+        select(PollMessage, col(Chat.kind))
+        .outerjoin(Chat, col(Chat.id) == col(PollMessage.chat_id))
         .where(col(PollMessage.poll_id) == poll_id, col(PollMessage.retired).is_(False))
         .order_by(col(PollMessage.id))
     )
@@ -57,8 +60,9 @@ async def live_messages(session: AsyncSession, *, poll_id: int) -> list[ShownMes
             inline_message_id=row.inline_message_id,
             shown_hash=row.shown_hash,
             next_edit_at=row.next_edit_at,
+            chat_kind=None if kind is None else ChatKind(kind),
         )
-        for row in rows
+        for row, kind in rows
         if row.id is not None
     ]
 
@@ -115,3 +119,23 @@ async def polls_to_refresh(session: AsyncSession) -> list[int]:
         .distinct()
     )
     return sorted(poll_id for poll_id in await session.exec(has_live))
+
+
+async def channel_copies(session: AsyncSession, *, poll_id: int) -> list[tuple[int, int]]:
+    """(chat id, message id) of the poll's messages still standing in channels, oldest first:
+    where the final results chart goes as a reply when the poll closes."""
+    rows = await session.exec(
+        select(col(PollMessage.chat_id), col(PollMessage.message_id))
+        .join(Chat, col(Chat.id) == col(PollMessage.chat_id))
+        .where(
+            col(PollMessage.poll_id) == poll_id,
+            col(PollMessage.retired).is_(False),
+            col(Chat.kind) == ChatKind.CHANNEL,
+        )
+        .order_by(col(PollMessage.id))
+    )
+    return [
+        (chat_id, message_id)
+        for chat_id, message_id in rows
+        if chat_id is not None and message_id is not None
+    ]

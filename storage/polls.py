@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.polls.view import PollView
+from newsroom.poll import PollView
 from newsroom.tally import Tally
 from storage import poll_changes
 from storage.models import Poll, PollMessage, PollOption, ResultsVisibility, Vote

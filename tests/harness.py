@@ -1,13 +1,16 @@
-"""What behaviour tests share: the running bot's handle, settings for the emulator, waiting."""
+"""What behaviour tests share: the running bot's handle, settings for the emulator, waiting, and
+`python -m bot` in a process of its own with only the settings a test gives it."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import make_url, text
@@ -24,6 +27,13 @@ from storage.models import Chat
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 BOT_TOKEN = "123456789:emulated-bot-token-for-tests"
+ROOT = Path(__file__).resolve().parents[1]
+# Every name the bot reads a setting from (read case-insensitively, as pydantic-settings does).
+BOT_SETTING_NAMES = frozenset(
+    field.validation_alias
+    for field in Settings.model_fields.values()
+    if isinstance(field.validation_alias, str)
+)
 T = TypeVar("T")
 
 
@@ -52,6 +62,42 @@ def make_settings(
         "timezone": "UTC",
     }
     return Settings(_env_file=None, **(values | overrides))
+
+
+def bot_env(**settings: str) -> dict[str, str]:
+    """The environment for a bot process: this one's without pytest's variables or any of the
+    bot's settings, then the given settings, and PYTHONPATH at the project."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name.upper() not in BOT_SETTING_NAMES and not name.startswith("PYTEST")
+    }
+    return env | settings | {"PYTHONPATH": str(ROOT)}
+
+
+async def start_bot_process(cwd: Path, *args: str, **settings: str) -> asyncio.subprocess.Process:
+    """`python -m bot ARGS` started in `cwd` with only the given settings, its output piped."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=cwd,
+        env=bot_env(**settings),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def run_bot_command(
+    cwd: Path, *args: str, timeout: float = 60, **settings: str
+) -> tuple[int, str, str]:
+    """`python -m bot ARGS` run to its end, as `start_bot_process` starts it: the exit code, then
+    what it printed on stdout and on stderr."""
+    process = await start_bot_process(cwd, *args, **settings)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=timeout)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
 
 
 @asynccontextmanager

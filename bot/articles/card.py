@@ -18,15 +18,10 @@ from html import escape, unescape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.polls.view import (
-    PollView,
-    poll_buttons,
-    render_poll_html,
-    shorten,
-    tidy,
-    view_fingerprint,
-)
+from bot.polls.view import poll_buttons, render_poll_html, view_fingerprint
 from bot.telegram.deeplinks import article_payload
+from newsroom.plaintext import shorten, tidy
+from newsroom.poll import PollView
 from newsroom.tally import Tally
 
 TEXT_MAX = 4096  # sendMessage / editMessageText, counted after entity parsing

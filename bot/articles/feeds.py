@@ -13,12 +13,12 @@ all, after which it is recorded as seen without an article (given up, with a war
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.articles.publishing import FeedOrigin, publish_draft, read_feed_item
+from bot.runtime.background import BackgroundLoop
 from bot.runtime.backoff import Backoff
 from bot.settings import Settings
 from newsroom.errors import IngestError
@@ -62,8 +62,10 @@ def is_back_catalogue(item: FeedItem, state: FeedState) -> bool:
     return state.first_poll
 
 
-class FeedWatcher:
+class FeedWatcher(BackgroundLoop):
     """Polls the configured feeds in the background; `poll_now` runs one round at once."""
+
+    name = "feed-watcher"
 
     def __init__(
         self,
@@ -73,41 +75,33 @@ class FeedWatcher:
         client: WebClient,
         on_published: Callable[[], None],
     ) -> None:
+        super().__init__(idle_seconds=settings.feed_interval)
         self._settings = settings
         self._db = db
         self._client = client
         self._on_published = on_published
         # Rounds never overlap: a manual round waits for the scheduled one and vice versa.
-        self._round = asyncio.Lock()
+        self._polling = asyncio.Lock()
         self._polls = 0
         self._failed_items: dict[str, _ItemTries] = {}
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def feeds(self) -> tuple[str, ...]:
         return self._settings.feeds
 
-    def start(self) -> None:
+    async def start(self) -> None:
         """Start polling (at once, then every FEED_INTERVAL seconds); nothing to do without
         feeds."""
-        if self._task is None and self.feeds:
-            self._task = asyncio.create_task(self._run(), name="feed-watcher")
+        if self.feeds:
+            await super().start()
 
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        while True:
-            await self.poll_now()
-            await asyncio.sleep(self._settings.feed_interval)
+    async def _round(self) -> float:
+        await self.poll_now()
+        return self._settings.feed_interval
 
     async def poll_now(self) -> list[FeedReport]:
         """Poll every feed once, one after the other; one feed's failure never stops the rest."""
-        async with self._round:
+        async with self._polling:
             self._polls += 1
             reports = []
             for url in self.feeds:

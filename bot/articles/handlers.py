@@ -13,7 +13,8 @@ from pathlib import PurePath
 from telegram import Document, Message, Update
 from telegram.error import TelegramError
 
-from bot.admins import admin_chat
+from bot.admins import AdminChat, admin_command
+from bot.articles.links import ArticleLinks, chat_audience
 from bot.articles.loader import ArticleCard, card_for
 from bot.articles.publishing import (
     describe,
@@ -30,6 +31,7 @@ from newsroom.errors import IngestError
 from newsroom.ingest import MARKDOWN_SUFFIXES
 from newsroom.urls import is_web_url
 from storage import articles
+from storage.models import ChatKind
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +45,10 @@ NOTHING_YET = "Nothing published yet."
 MARKDOWN_MAX_BYTES = 1_000_000
 
 
-async def publish(update: Update, context: BotContext) -> None:
+@admin_command
+async def publish(update: Update, context: BotContext, chat: AdminChat) -> None:
     """Ingest the address (or the replied-to .md file), store it and queue it for subscribers."""
     if (message := update.effective_message) is None:
-        return
-    if (chat := await admin_chat(update, context)) is None:
         return
     document = message.reply_to_message.document if message.reply_to_message else None
     source = context.args[0].strip() if context.args else None
@@ -114,9 +115,14 @@ async def latest(update: Update, context: BotContext) -> None:
     """The newest published article's card."""
     if (message := update.effective_message) is None:
         return
+    links, audience = _links_for(message, context)
     async with context.services.db.transaction() as session:
         article = await articles.latest_article(session)
-        card = await card_for(session, article) if article is not None else None
+        card = (
+            await card_for(session, article, links=links, audience=audience)
+            if article is not None
+            else None
+        )
     if card is None:
         await message.reply_text(NOTHING_YET)
         return
@@ -127,13 +133,23 @@ async def show_article(update: Update, context: BotContext, article_id: int) -> 
     """One published article's card, as a deep link `start=a_<id>` asks for."""
     if (message := update.effective_message) is None:
         return
+    links, audience = _links_for(message, context)
     async with context.services.db.transaction() as session:
         article = await articles.get_published_article(session, article_id=article_id)
-        card = await card_for(session, article) if article is not None else None
+        card = (
+            await card_for(session, article, links=links, audience=audience)
+            if article is not None
+            else None
+        )
     if card is None:
         await message.reply_text(NOT_AVAILABLE)
         return
     await _show(message, context, card)
+
+
+def _links_for(message: Message, context: BotContext) -> tuple[ArticleLinks, ChatKind]:
+    """How the card's link is made here: the settings, and the kind of chat it is shown in."""
+    return ArticleLinks.from_settings(context.services.settings), chat_audience(message.chat.type)
 
 
 async def _show(message: Message, context: BotContext, card: ArticleCard) -> None:

@@ -21,11 +21,13 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.articles.card import Card, render_card
+from bot.articles.links import PLAIN_LINKS, ArticleLinks, audience_of_chat
 from bot.articles.loader import ArticleCard, load_card
 from bot.polls.view import view_fingerprint
 from bot.telegram.errors import Failure, classify
 from storage import polls
 from storage.engine import Database
+from storage.models import ChatKind
 
 CARD_CACHE_SECONDS = 5.0
 _TAG = re.compile(r"<[^>]*>")
@@ -128,7 +130,8 @@ class ArticleSender:
     """The delivery engine's sender of article cards (an ItemSender; `item_id` is the article).
 
     A fan-out sends the same card to many chats within seconds, so the card is loaded and
-    rendered once per `cache_seconds` per article rather than once per chat.
+    rendered once per `cache_seconds` per article (and kind of chat, when `links` make links
+    differ by kind) rather than once per chat.
     """
 
     def __init__(
@@ -136,37 +139,54 @@ class ArticleSender:
         db: Database,
         *,
         paid: bool = False,
+        links: ArticleLinks = PLAIN_LINKS,
         cache_seconds: float = CARD_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._db = db
         self._paid = paid
+        self._links = links
         self._cache_seconds = cache_seconds
         self._clock = clock
-        self._cache: dict[int, _Cached] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._cache: dict[tuple[int, ChatKind], _Cached] = {}
+        self._locks: dict[tuple[int, ChatKind], asyncio.Lock] = {}
+        # A chat's kind, read once: the card's link depends on it (only when links vary).
+        self._kinds: dict[int, ChatKind] = {}
         # What each sent message shows, kept from send() until after_sent() records it.
         self._posted: dict[tuple[int, int], PostedCard] = {}
 
-    async def _card(self, article_id: int) -> _Cached:
-        lock = self._locks.setdefault(article_id, asyncio.Lock())
+    async def _audience(self, chat_id: int) -> ChatKind:
+        if not self._links.per_audience:
+            return ChatKind.PRIVATE  # every kind of chat gets the same card
+        if (kind := self._kinds.get(chat_id)) is None:
+            async with self._db.transaction() as session:
+                kind = await audience_of_chat(session, chat_id)
+            self._kinds[chat_id] = kind
+        return kind
+
+    async def _card(self, article_id: int, chat_id: int) -> _Cached:
+        audience = await self._audience(chat_id)
+        key = (article_id, audience)
+        lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
-            cached = self._cache.get(article_id)
+            cached = self._cache.get(key)
             now = self._clock()
             if cached is not None and cached.expires > now:
                 return cached
             async with self._db.transaction() as session:
-                card = await load_card(session, article_id)
+                card = await load_card(session, article_id, links=self._links, audience=audience)
             if card is None:
                 raise LookupError(f"article {article_id} is not stored")
             fresh = _Cached(card, card.render(), now + self._cache_seconds)
-            self._cache = {key: value for key, value in self._cache.items() if value.expires > now}
-            self._cache[article_id] = fresh
+            self._cache = {
+                held: value for held, value in self._cache.items() if value.expires > now
+            }
+            self._cache[key] = fresh
             return fresh
 
     async def send(self, bot: Bot, *, chat_id: int, item_id: int, plain: bool) -> int:
         """Post the article's card; return the id of the message that carries the keyboard."""
-        cached = await self._card(item_id)
+        cached = await self._card(item_id, chat_id)
         posted = await post_card(
             bot,
             chat_id=chat_id,

@@ -11,10 +11,10 @@ import html
 import logging
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 
-from bot.admins import ADMIN_ONLY, admin_chat, is_bot_admin
+from bot.admins import AdminChat, admin_button, admin_command
 from bot.broadcasts.request import BroadcastRequestError, read_broadcast_command
 from bot.schedule.when import WhenError, describe_moment, parse_moment
 from bot.services import BotContext
@@ -61,11 +61,10 @@ def _targets(kinds: list[str], topics: list[str]) -> str:
     return f" ({'; '.join(parts)})" if parts else ""
 
 
-async def broadcast(update: Update, context: BotContext) -> None:
+@admin_command
+async def broadcast(update: Update, context: BotContext, chat: AdminChat) -> None:
     """Prepare a broadcast and show it with Send and Cancel buttons."""
     if (message := update.effective_message) is None:
-        return
-    if (chat := await admin_chat(update, context)) is None:
         return
     settings = context.services.settings
     try:
@@ -120,17 +119,9 @@ async def broadcast(update: Update, context: BotContext) -> None:
     )
 
 
-async def decide(update: Update, context: BotContext) -> None:
+@admin_button(BroadcastDecision)
+async def decide(query: CallbackQuery, context: BotContext, decision: BroadcastDecision) -> None:
     """The Send or Cancel button under a broadcast preview."""
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    decision = parse(query.data)
-    if not isinstance(decision, BroadcastDecision):
-        return
-    if not is_bot_admin(update, context):
-        await query.answer(ADMIN_ONLY)
-        return
     services = context.services
     broadcast_id = decision.broadcast_id
     report_chat_id = query.message.chat.id if query.message is not None else query.from_user.id
@@ -183,11 +174,10 @@ async def _go(
     return f"Broadcast #{draft.id}: sending to {queued} chat{'s' if queued != 1 else ''}."
 
 
-async def cancel(update: Update, context: BotContext) -> None:
+@admin_command
+async def cancel(_update: Update, context: BotContext, chat: AdminChat) -> None:
     """Stop every running broadcast (or the one named): pending deliveries are cancelled, sent
     ones stay. Anything else after /cancel gets the usage, never a cancellation."""
-    if (chat := await admin_chat(update, context)) is None:
-        return
     wanted: int | None = None
     if context.args and (wanted := sole_id(context.args)) is None:
         await chat.say(CANCEL_USAGE)

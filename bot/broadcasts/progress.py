@@ -16,9 +16,10 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.runtime.background import WakeableLoop
+from bot.runtime.background import MIN_SLEEP_SECONDS, BackgroundLoop
 from bot.runtime.backoff import Backoff
 from bot.telegram.errors import Failure, classify
 from storage import broadcasts, deliveries
@@ -108,14 +109,15 @@ def render_report(broadcast: Broadcast, progress: Progress) -> str:
     )
 
 
-class BroadcastMonitor(WakeableLoop):
+class BroadcastMonitor(BackgroundLoop):
     """Keeps each running broadcast's progress message up to date, then reports the end."""
 
     name = "broadcast-monitor"
 
-    def __init__(self, db: Database, *, interval: float = PROGRESS_EDIT_SECONDS) -> None:
-        super().__init__(idle_seconds=interval)
+    def __init__(self, db: Database, bot: Bot, *, interval: float = PROGRESS_EDIT_SECONDS) -> None:
+        super().__init__(idle_seconds=max(MIN_SLEEP_SECONDS, interval))
         self._db = db
+        self._bot = bot
         self._interval = interval
         self._shown: dict[int, str] = {}
         self._samples: dict[int, deque[tuple[float, int]]] = {}
@@ -126,7 +128,7 @@ class BroadcastMonitor(WakeableLoop):
 
     async def _round(self) -> float:
         await self.tick()
-        return self._interval
+        return max(MIN_SLEEP_SECONDS, self._interval)
 
     async def tick(self) -> None:
         """Update every running broadcast's message once."""
@@ -189,8 +191,6 @@ class BroadcastMonitor(WakeableLoop):
         this is the final report and the edit failed)."""
         bot, broadcast_id = self._bot, broadcast.id or 0
         chat_id = broadcast.progress_chat_id or broadcast.author_id
-        if bot is None:
-            return
         if broadcast.progress_message_id is not None:
             try:
                 await bot.edit_message_text(

@@ -7,6 +7,9 @@ bot may post there.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Chat, Update
 
 from bot.admins import is_chat_admin
@@ -29,39 +32,40 @@ CHANNEL_RESUBSCRIBED = "✅ {name} is subscribed again: new articles will be pos
 CHANNEL_UNSUBSCRIBED = "{name} is unsubscribed: no more articles will be posted there."
 CHANNEL_NOT_SUBSCRIBED = "{name} is not subscribed, so there is nothing to stop."
 
+
+@dataclass(frozen=True)
+class _Reply:
+    """One outcome as the asker is told it: about this chat, or about a channel by its name."""
+
+    here: str
+    channel: str
+
+
 _SUBSCRIBE_REPLIES = {
-    SubscribeResult.SUBSCRIBED: SUBSCRIBED,
-    SubscribeResult.ALREADY_SUBSCRIBED: ALREADY_SUBSCRIBED,
-    SubscribeResult.RESUBSCRIBED: RESUBSCRIBED,
+    SubscribeResult.SUBSCRIBED: _Reply(SUBSCRIBED, CHANNEL_SUBSCRIBED),
+    SubscribeResult.ALREADY_SUBSCRIBED: _Reply(ALREADY_SUBSCRIBED, CHANNEL_ALREADY_SUBSCRIBED),
+    SubscribeResult.RESUBSCRIBED: _Reply(RESUBSCRIBED, CHANNEL_RESUBSCRIBED),
 }
-_CHANNEL_REPLIES = {
-    SubscribeResult.SUBSCRIBED: CHANNEL_SUBSCRIBED,
-    SubscribeResult.ALREADY_SUBSCRIBED: CHANNEL_ALREADY_SUBSCRIBED,
-    SubscribeResult.RESUBSCRIBED: CHANNEL_RESUBSCRIBED,
-}
+_UNSUBSCRIBED = _Reply(UNSUBSCRIBED, CHANNEL_UNSUBSCRIBED)
+_NOT_SUBSCRIBED = _Reply(NOT_SUBSCRIBED, CHANNEL_NOT_SUBSCRIBED)
 
 
 async def subscribe(update: Update, context: BotContext) -> None:
-    if (message := update.effective_message) is None or (chat := update.effective_chat) is None:
-        return
-    if chat.type == Chat.PRIVATE and context.args:
-        await _channel_subscription(update, context, subscribe=True)
-        return
-    if not await _may_change_subscription(update, context):
-        await message.reply_text(GROUP_ADMINS_ONLY)
-        return
-    async with context.services.db.transaction() as session:
-        await remember_user(session, update.effective_user)
-        await remember_chat(session, chat)
-        result = await chats.subscribe_chat(session, chat_id=chat.id)
-    await message.reply_text(_SUBSCRIBE_REPLIES[result])
+    """/subscribe: this chat gets new articles (or, with @channel, the channel does)."""
+    await _change_subscription(update, context, subscribe=True)
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
+    """/unsubscribe: this chat stops getting new articles (or, with @channel, the channel does)."""
+    await _change_subscription(update, context, subscribe=False)
+
+
+async def _change_subscription(update: Update, context: BotContext, *, subscribe: bool) -> None:
+    """The one body of /subscribe and /unsubscribe; ``subscribe`` says which was sent."""
     if (message := update.effective_message) is None or (chat := update.effective_chat) is None:
         return
     if chat.type == Chat.PRIVATE and context.args:
-        await _channel_subscription(update, context, subscribe=False)
+        await _channel_subscription(update, context, subscribe=subscribe)
         return
     if not await _may_change_subscription(update, context):
         await message.reply_text(GROUP_ADMINS_ONLY)
@@ -69,8 +73,16 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
     async with context.services.db.transaction() as session:
         await remember_user(session, update.effective_user)
         await remember_chat(session, chat)
-        was_subscribed = await chats.unsubscribe_chat(session, chat_id=chat.id)
-    await message.reply_text(UNSUBSCRIBED if was_subscribed else NOT_SUBSCRIBED)
+        reply = await _switch(session, chat.id, subscribe=subscribe)
+    await message.reply_text(reply.here)
+
+
+async def _switch(session: AsyncSession, chat_id: int, *, subscribe: bool) -> _Reply:
+    """Opt the stored chat in or out; what to tell whoever asked."""
+    if subscribe:
+        return _SUBSCRIBE_REPLIES[await chats.subscribe_chat(session, chat_id=chat_id)]
+    stopped = await chats.unsubscribe_chat(session, chat_id=chat_id)
+    return _UNSUBSCRIBED if stopped else _NOT_SUBSCRIBED
 
 
 async def _may_change_subscription(update: Update, context: BotContext) -> bool:
@@ -103,9 +115,5 @@ async def _channel_subscription(update: Update, context: BotContext, *, subscrib
             title=channel.title,
             username=channel.username,
         )
-        if subscribe:
-            reply = _CHANNEL_REPLIES[await chats.subscribe_chat(session, chat_id=channel.id)]
-        else:
-            stopped = await chats.unsubscribe_chat(session, chat_id=channel.id)
-            reply = CHANNEL_UNSUBSCRIBED if stopped else CHANNEL_NOT_SUBSCRIBED
-    await message.reply_text(reply.format(name=name))
+        reply = await _switch(session, channel.id, subscribe=subscribe)
+    await message.reply_text(reply.channel.format(name=name))

@@ -31,6 +31,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.delivery.senders import ItemSender
+from bot.runtime.background import BackgroundLoop
 from bot.telegram.errors import Failure, classify, migrated_to, retry_after_seconds
 from storage import chats, deliveries
 from storage.deliveries import ClaimedDelivery, EndedRow, RetryRow, SentRow
@@ -108,23 +109,39 @@ def backoff_seconds(attempts: int) -> float:
     return float(min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** max(0, attempts - 1)))
 
 
-class DeliveryEngine:
-    """Sends every queued delivery once, as fast as the SendLimiter lets it, across restarts."""
+class DeliveryEngine(BackgroundLoop):
+    """Sends every queued delivery once, as fast as the SendLimiter lets it, across restarts.
+
+    With several bot processes, `may_claim` says whether this one may claim now and `claimer`
+    is the name its claims carry (bot/runtime/workers.py decides both); `keep_live_claims`
+    when other live processes may be sending rows left in flight (the workers sweep those).
+    """
+
+    name = "delivery-engine"
+    # Stopping lets the round under way end (never cancelled mid-transaction) and claims no more.
+    finishes_on_stop = True
 
     def __init__(
         self,
         db: Database,
+        bot: Bot,
         *,
+        may_claim: Callable[[], bool] = lambda: True,
+        claimer: str | None = None,
+        keep_live_claims: bool = False,
         max_unrecorded: int = MAX_UNRECORDED_SENDS,
         min_unrecorded: int = MIN_UNRECORDED_SENDS,
     ) -> None:
+        super().__init__(idle_seconds=IDLE_POLL_SECONDS)
         self._db = db
+        self._bot = bot
+        self._may_claim = may_claim
+        self._claimer = claimer
+        self._keep_live_claims = keep_live_claims
         self._max_unrecorded = max_unrecorded
         self._min_unrecorded = min(min_unrecorded, max_unrecorded)
         self._window = self._min_unrecorded
         self._senders: dict[DeliveryKind, ItemSender] = {}
-        self._bot: Bot | None = None
-        self._loop_task: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()
         self._outcomes: list[_Outcome] = []
         self._unrecorded = 0
@@ -134,94 +151,63 @@ class DeliveryEngine:
         self._resized_at = 0.0
         # (when, how many) per recording transaction, over the last WINDOW_SECONDS.
         self._recent: deque[tuple[float, int]] = deque()
-        self._changed = asyncio.Event()
-        self._stopping = False
         self.sent_total = 0
-        # With several bot processes, whether this one may claim now (bot/runtime/workers.py
-        # decides) and the name its claims carry.
-        self.may_claim: Callable[[], bool] = lambda: True
-        self.claimer: str | None = None
 
     def register(self, kind: DeliveryKind, sender: ItemSender) -> None:
         """The sender for one kind of item (build_application registers each)."""
         self._senders[kind] = sender
 
     @property
-    def running(self) -> bool:
-        return self._loop_task is not None and not self._loop_task.done()
-
-    @property
     def window(self) -> int:
         """How many rows may be claimed and unrecorded now (the in-flight bound)."""
         return self._window
 
-    def wake(self) -> None:
-        """Look for new rows now (call after queuing), instead of at the next idle poll."""
-        self._changed.set()
-
-    async def start(self, bot: Bot, *, keep_live_claims: bool = False) -> None:
-        """Put rows a dead process left in flight back to pending, then start sending.
-
-        `keep_live_claims` when other live processes may be sending some of those rows now.
-        """
-        if self.running:
-            return
+    async def _begin(self) -> float:
+        """Put rows a dead process left in flight back to pending, then start sending."""
         async with self._db.transaction() as session:
             released = await deliveries.release_in_flight(
-                session, keep_live_claims=keep_live_claims
+                session, keep_live_claims=self._keep_live_claims
             )
         if released:
             log.warning(
                 "%s deliveries were in flight when the bot stopped: sending again", released
             )
-        self._bot = bot
-        self._stopping = False
         self._window = self._min_unrecorded
         self._started_at = self._resized_at = asyncio.get_running_loop().time()
         self._recent.clear()
-        self._loop_task = asyncio.create_task(self._run(), name="delivery-engine")
+        return 0.0
 
-    async def stop(self) -> None:
-        """Stop claiming; let sends under way finish briefly, record them, cancel the rest."""
-        if self._loop_task is None:
-            return
-        self._stopping = True
-        self._changed.set()
+    async def _end(self) -> None:
+        """The loop has ended: let sends under way finish briefly, record them, cancel the rest."""
         if self._sends:
             await asyncio.wait(set(self._sends), timeout=STOP_GRACE_SECONDS)
         for task in list(self._sends):
             task.cancel()
         if self._sends:
             await asyncio.gather(*self._sends, return_exceptions=True)
-        self._loop_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._loop_task
-        self._loop_task = None
         # Rows of cancelled sends stay 'sending' and go back to pending at the next start.
         with contextlib.suppress(Exception):
             await self._record_and_claim()
 
-    async def _run(self) -> None:
-        while not self._stopping:
-            self._changed.clear()
-            try:
-                await self._record_and_claim()
-            except Exception:
-                # The database may be busy or briefly gone: the rows wait, the engine goes on.
-                log.exception("delivery engine: recording or claiming failed; retrying")
-                self._more_due = False
-                await asyncio.sleep(IDLE_POLL_SECONDS)
-            if self._more_due and self._claim_size():
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), IDLE_POLL_SECONDS)
-            if self._outcomes and not self._claim_size():
-                await asyncio.sleep(RECORD_GATHER_SECONDS)
+    async def _round(self) -> float:
+        """Record what finished and claim more; at once again while more rows are due."""
+        # Finished sends are gathered a moment when no claim is due, so one transaction
+        # records many.
+        if self._outcomes and not self._claim_size():
+            await asyncio.sleep(RECORD_GATHER_SECONDS)
+        try:
+            await self._record_and_claim()
+        except Exception:
+            # The database may be busy or briefly gone: the rows wait, the engine goes on.
+            log.exception("delivery engine: recording or claiming failed; retrying")
+            self._more_due = False
+            await asyncio.sleep(IDLE_POLL_SECONDS)
+        return 0.0 if self._more_due and self._claim_size() else IDLE_POLL_SECONDS
 
     def _claim_size(self) -> int:
         """How many rows to claim now: the window's free room once finished sends are
         recorded, when that is a worthwhile batch; otherwise none."""
-        if self._stopping or not self.may_claim():
+        if self.stopping or not self._may_claim():
             return 0
         room = self._window - (self._unrecorded - len(self._outcomes))
         return room if room >= max(1, self._window // CLAIM_SHARE) else 0
@@ -248,7 +234,7 @@ class DeliveryEngine:
             return
         async with self._db.transaction() as session:
             sent = await self._record(session, outcomes)
-            rows = await deliveries.claim_due(session, limit=wanted, claimer=self.claimer)
+            rows = await deliveries.claim_due(session, limit=wanted, claimer=self._claimer)
         del self._outcomes[: len(outcomes)]
         self._unrecorded += len(rows) - len(outcomes)
         if outcomes:
@@ -270,11 +256,13 @@ class DeliveryEngine:
             log.exception("delivery %s to chat %s failed unexpectedly", row.id, row.chat_id)
             outcome = _Ended(row, Failure.OTHER, repr(error))
         self._outcomes.append(outcome)
-        self._changed.set()
+        # Once stopping, what finishes is recorded by `_end`, not by more rounds of the loop.
+        if not self.stopping:
+            self.wake()
 
     async def _send(self, row: ClaimedDelivery) -> _Outcome:
         sender = self._senders.get(row.kind)
-        if sender is None or self._bot is None:
+        if sender is None:
             return _Ended(row, Failure.OTHER, f"no sender for {row.kind} deliveries")
         try:
             message_id = await sender.send(

@@ -1,4 +1,5 @@
-"""Admin commands about polls: /closepoll <id> closes one, /results <id> shows its counts."""
+"""Admin commands about polls: /closepoll <id> closes one (its final results chart then goes
+to the admins and channel copies), /results <id> shows its counts."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from html import escape
 from telegram import Update
 from telegram.constants import ParseMode
 
-from bot.admins import AdminChat, admin_chat
-from bot.polls.view import tidy
+from bot.admins import AdminChat, admin_command
 from bot.services import BotContext
 from bot.telegram.command_input import sole_id
+from newsroom.plaintext import tidy
 from newsroom.tally import format_count
 from storage import polls
 from storage.polls import PollResults
@@ -19,16 +20,11 @@ CLOSE_USAGE = "Usage: /closepoll <poll id>, e.g. /closepoll 12"
 RESULTS_USAGE = "Usage: /results <poll id>, e.g. /results 12"
 
 
-async def _asked_poll(
-    update: Update, context: BotContext, usage: str
-) -> tuple[AdminChat, int] | None:
-    """Where to answer and the poll id; None once the admin check or the usage has answered."""
-    if (chat := await admin_chat(update, context)) is None:
-        return None
+async def _asked_poll(chat: AdminChat, context: BotContext, usage: str) -> int | None:
+    """The poll id the admin typed; None once the usage has answered instead."""
     if (poll_id := sole_id(context.args)) is None:
         await chat.say(usage)
-        return None
-    return chat, poll_id
+    return poll_id
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -58,11 +54,11 @@ def results_html(results: PollResults) -> str:
     return "\n".join(lines)
 
 
-async def close_poll(update: Update, context: BotContext) -> None:
+@admin_command
+async def close_poll(_update: Update, context: BotContext, chat: AdminChat) -> None:
     """/closepoll <id>: close the poll; every copy then shows the final results."""
-    if (asked := await _asked_poll(update, context, CLOSE_USAGE)) is None:
+    if (poll_id := await _asked_poll(chat, context, CLOSE_USAGE)) is None:
         return
-    chat, poll_id = asked
     services = context.services
     closed = await services.polls.close(poll_id)
     async with services.db.transaction() as session:
@@ -76,13 +72,16 @@ async def close_poll(update: Update, context: BotContext) -> None:
     else:
         head = f"Poll {poll_id} was already closed."
     await chat.say(f"{head}\n\n{results_html(results)}", parse_mode=ParseMode.HTML)
+    if closed:
+        # After the answer: the chart is drawn and sent to every admin and channel copy.
+        await services.final_results.poll_closed(poll_id)
 
 
-async def show_results(update: Update, context: BotContext) -> None:
+@admin_command
+async def show_results(_update: Update, context: BotContext, chat: AdminChat) -> None:
     """/results <id>: counts, percentages and how many chats voted."""
-    if (asked := await _asked_poll(update, context, RESULTS_USAGE)) is None:
+    if (poll_id := await _asked_poll(chat, context, RESULTS_USAGE)) is None:
         return
-    chat, poll_id = asked
     async with context.services.db.transaction() as session:
         results = await polls.poll_results(session, poll_id=poll_id)
     if results is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from bot.polls.view import PollView
+from newsroom.poll import PollView
 from newsroom.tally import Tally
 from storage import polls
 from storage.engine import Database

@@ -1,14 +1,15 @@
 """Closing polls on time: a poll whose ``closes_at`` has come is closed (at start too, for any
-that fell due while the bot was down), and every message showing it gets its final results."""
+that fell due while the bot was down), every message showing it gets its final results, and the
+admins and channel copies get its final results chart (bot/polls/final_results.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from bot.polls.book import PollBook
+from bot.polls.final_results import FinalResults
 from bot.polls.live_totals import LiveTotals
+from bot.runtime.background import BackgroundLoop
 from storage import polls
 from storage.engine import Database
 from storage.types import utcnow
@@ -18,8 +19,11 @@ log = logging.getLogger(__name__)
 CHECK_EVERY = 1.0  # seconds; also how late a poll may close at most
 
 
-class PollCloser:
-    """Looks for due polls every ``check_every`` seconds; start at startup, stop at shutdown."""
+class PollCloser(BackgroundLoop):
+    """Looks for due polls every ``check_every`` seconds, the first time as it starts."""
+
+    name = "poll-closer"
+    failure = "closing due polls failed; trying again shortly"
 
     def __init__(
         self,
@@ -27,24 +31,23 @@ class PollCloser:
         db: Database,
         book: PollBook,
         live_totals: LiveTotals,
+        final_results: FinalResults,
         check_every: float = CHECK_EVERY,
     ) -> None:
+        super().__init__(idle_seconds=check_every)
         self._db = db
         self._book = book
         self._live_totals = live_totals
+        self._final_results = final_results
         self._check_every = check_every
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
+    async def _begin(self) -> float:
+        # Polls that fell due while the bot was down close as it starts, not a round later.
+        return await self._round()
+
+    async def _round(self) -> float:
         await self.close_due()
-        self._task = asyncio.create_task(self._run(), name="poll-closer")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        return self._check_every
 
     async def close_due(self) -> list[int]:
         """Close every open poll whose time has come; return their ids."""
@@ -54,12 +57,6 @@ class PollCloser:
         for poll_id in closed:
             log.info("poll %s closed on time", poll_id)
             self._live_totals.poll_changed(poll_id)
+        for poll_id in closed:
+            await self._final_results.poll_closed(poll_id)
         return closed
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._check_every)
-            try:
-                await self.close_due()
-            except Exception:
-                log.exception("closing due polls failed; trying again shortly")

@@ -15,7 +15,6 @@ start every poll that may show old totals is compared again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -27,13 +26,15 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.articles.card import PollMessageContent
+from bot.articles.links import kind_by_id
 from bot.polls.book import PollBook
 from bot.polls.content import PollContent
+from bot.runtime.background import BackgroundLoop
 from bot.runtime.backoff import Backoff
 from bot.telegram.errors import Failure, classify, retry_after_seconds
 from storage import poll_messages
 from storage.engine import Database
-from storage.models import RetireReason
+from storage.models import ChatKind, RetireReason
 from storage.poll_messages import MessageState, ShownMessage
 from storage.types import utcnow
 
@@ -72,6 +73,8 @@ class _Shown:
     ref: MessageRef
     shown_hash: str | None
     due: float
+    # The kind of chat the copy stands in (None: an inline copy): its card's link depends on it.
+    audience: ChatKind | None = ChatKind.PRIVATE
     in_flight: bool = False
     # Failed edits in a row, and the content given up on after EDIT_TRIES of them.
     failures: int = 0
@@ -88,8 +91,10 @@ class _PollMessages:
     loaded_at: float = -1e9
 
 
-class LiveTotals:
+class LiveTotals(BackgroundLoop):
     """Keeps every live poll message up to date; start it at startup, stop it at shutdown."""
+
+    name = "live-totals"
 
     def __init__(
         self,
@@ -100,6 +105,7 @@ class LiveTotals:
         content: PollContent,
         interval: float,
     ) -> None:
+        super().__init__(idle_seconds=interval)
         self._db = db
         self._bot = bot
         self._book = book
@@ -114,8 +120,6 @@ class LiveTotals:
         self._states: dict[int, MessageState] = {}
         self._retired: dict[int, RetireReason] = {}
         self._edits: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._persisted_at = 0.0
         self.edits_sent = 0
 
@@ -126,24 +130,18 @@ class LiveTotals:
         self._dirty.add(poll_id)
         if tapped is not None:
             self._tapped.setdefault(poll_id, set()).add(tapped)
-        self._wake.set()
+        self.wake()
 
-    async def start(self) -> None:
+    async def _begin(self) -> float:
         """Compare every poll that may show old totals, then keep them up to date."""
         # After a stop (another process led meanwhile) what was cached may be out of date.
         self._messages.clear()
         async with self._db.transaction() as session:
             self._dirty.update(await poll_messages.polls_to_refresh(session))
-        self._task = asyncio.create_task(self._run(), name="live-totals")
-        self._wake.set()
+        return 0.0
 
-    async def stop(self) -> None:
+    async def _end(self) -> None:
         """Stop editing; what is still pending stays marked in the database for next start."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
         for task in list(self._edits):
             task.cancel()
         if self._edits:
@@ -157,31 +155,29 @@ class LiveTotals:
 
     # --- the loop ---------------------------------------------------------------------------
 
-    async def _run(self) -> None:
+    async def _round(self) -> float | None:
+        """Edit what is due in every changed poll; the wait is until the next edit falls due,
+        or the next batch of message states is written."""
+        started = time.monotonic()
         next_wake: float | None = None
-        while True:
-            timeout = None if next_wake is None else max(0.0, next_wake - time.monotonic())
-            if self._states or self._retired:
-                timeout = min(timeout if timeout is not None else PERSIST_EVERY, PERSIST_EVERY)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            self._wake.clear()
-            started = time.monotonic()
-            next_wake = None
-            for poll_id in sorted(self._dirty):
-                try:
-                    wake = await self._round(poll_id)
-                except Exception:
-                    log.exception("live totals of poll %s failed; retrying later", poll_id)
-                    wake = time.monotonic() + self._interval
-                if wake is not None:
-                    next_wake = wake if next_wake is None else min(next_wake, wake)
-            if time.monotonic() - self._persisted_at >= PERSIST_EVERY:
-                await self._persist()
-            # Votes keep waking the loop; rounds closer than ROUND_GAP would only re-render.
-            await asyncio.sleep(max(0.0, started + ROUND_GAP - time.monotonic()))
+        for poll_id in sorted(self._dirty):
+            try:
+                wake = await self._refresh(poll_id)
+            except Exception:
+                log.exception("live totals of poll %s failed; retrying later", poll_id)
+                wake = time.monotonic() + self._interval
+            if wake is not None:
+                next_wake = wake if next_wake is None else min(next_wake, wake)
+        if time.monotonic() - self._persisted_at >= PERSIST_EVERY:
+            await self._persist()
+        # Votes keep waking the loop; rounds closer than ROUND_GAP would only re-render.
+        await asyncio.sleep(max(0.0, started + ROUND_GAP - time.monotonic()))
+        wait = None if next_wake is None else max(0.0, next_wake - time.monotonic())
+        if self._states or self._retired:
+            wait = min(wait if wait is not None else PERSIST_EVERY, PERSIST_EVERY)
+        return wait
 
-    async def _round(self, poll_id: int) -> float | None:
+    async def _refresh(self, poll_id: int) -> float | None:
         """Start the edits that are due for this poll; return when to look again (None: never)."""
         live = await self._book.get(poll_id)
         if live is None:
@@ -202,12 +198,16 @@ class LiveTotals:
             # An edit in flight wakes the loop when it ends.
             return None
         version = live.version
-        in_chat = await self._content.content(live)
         # An inline copy is one message: the whole card, where a chat may show its second half.
-        inline = await self._content.content(live, single_message=True)
+        contents = {
+            audience: await self._content.content(
+                live, single_message=audience is None, audience=audience
+            )
+            for audience in {shown.audience for shown in messages.by_id.values()}
+        }
 
         def content_for(shown: _Shown) -> PollMessageContent:
-            return inline if shown.ref.inline_message_id is not None else in_chat
+            return contents[shown.audience]
 
         stale = [shown for shown in waiting if shown.wanted(content_for(shown).fingerprint)]
         if not stale and not in_flight:
@@ -280,9 +280,15 @@ class LiveTotals:
         if row.next_edit_at is not None:
             due = now + max(0.0, (row.next_edit_at - utcnow()).total_seconds())
         ref = MessageRef(row.chat_id, row.message_id, row.inline_message_id)
+        audience: ChatKind | None = row.chat_kind
+        if audience is None:
+            audience = kind_by_id(row.chat_id) if row.chat_id is not None else ChatKind.PRIVATE
         if row.inline_message_id is not None:
             ref = MessageRef(inline_message_id=row.inline_message_id)
-        return _Shown(row_id=row.id, ref=ref, shown_hash=row.shown_hash, due=due)
+            audience = None
+        return _Shown(
+            row_id=row.id, ref=ref, shown_hash=row.shown_hash, due=due, audience=audience
+        )
 
     # --- edits ------------------------------------------------------------------------------
 
@@ -321,7 +327,7 @@ class LiveTotals:
             self._retry_later(shown, fingerprint, f"{type(error).__name__}: {error}")
         finally:
             shown.in_flight = False
-            self._wake.set()
+            self.wake()
         live = self._book.known(poll_id)
         self._record(shown, dirty=live is None or live.version != version)
 

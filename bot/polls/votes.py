@@ -14,10 +14,12 @@ from telegram.error import TelegramError
 from bot.polls.book import LivePoll
 from bot.polls.live_totals import MessageRef
 from bot.polls.tap_limit import SLOW_DOWN
-from bot.polls.view import TOAST_MAX, PollView, shorten, tidy, toast_for_results
+from bot.polls.view import TOAST_MAX, toast_for_results
 from bot.polls.writer import Tap, TapOutcome, TapResult, UnknownPollError
 from bot.services import BotContext
 from bot.telegram.callback_data import CallbackValue, ClosedPollTap, VoteTap, parse
+from newsroom.plaintext import shorten, tidy
+from newsroom.poll import PollView
 from storage.votes import Voter
 
 log = logging.getLogger(__name__)

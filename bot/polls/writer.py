@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.polls.book import LivePoll, PollBook
-from bot.polls.view import PollView
+from bot.runtime.background import BatchingLoop
+from newsroom.poll import PollView
 from storage import polls, votes
 from storage.engine import Database
 from storage.votes import Choice, Voter, VoterKey
@@ -69,8 +70,11 @@ class UnknownPollError(LookupError):
     """The tap names a poll that does not exist."""
 
 
-class VoteWriter:
-    """The single writer of votes; start it before taps arrive and stop it at shutdown."""
+class VoteWriter(BatchingLoop):
+    """The single writer of votes; start it before taps arrive and stop it at shutdown (which
+    stores the taps already submitted first)."""
+
+    name = "vote-writer"
 
     def __init__(
         self,
@@ -80,58 +84,36 @@ class VoteWriter:
         double_tap_window: float,
         gather_seconds: float = GATHER_SECONDS,
     ) -> None:
+        super().__init__(gather_seconds=gather_seconds)
         self._db = db
         self._book = book
         self._window = double_tap_window
-        self._gather = gather_seconds
         self._queue: list[tuple[Tap, asyncio.Future[TapResult]]] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
         self._recent: dict[VoterKey, _LastTap] = {}
         self._batches = 0
         self.committed_votes = 0
-
-    async def start(self) -> None:
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="vote-writer")
-
-    async def stop(self) -> None:
-        """Store the taps already submitted, then stop."""
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
 
     async def submit(self, tap: Tap) -> TapResult:
         """Decide and store the tap; returns after the commit. Raises UnknownPollError."""
         if await self._book.get(tap.poll_id) is None:
             raise UnknownPollError(tap.poll_id)
-        if self._task is None or self._stopping:
+        if not self.running:
             raise RuntimeError("the vote writer is not running")
         future: asyncio.Future[TapResult] = asyncio.get_running_loop().create_future()
         self._queue.append((tap, future))
-        self._wake.set()
+        self.wake()
         return await future
 
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            if self._gather > 0 and not self._stopping:
-                await asyncio.sleep(self._gather)
-            while self._queue:
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                try:
-                    await self._write(batch)
-                except Exception as error:  # every waiting tap must hear of it
-                    log.exception("a batch of %d taps was not stored", len(batch))
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(error)
-            if self._stopping:
-                return
+    async def _commit(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                await self._write(batch)
+            except Exception as error:  # every waiting tap must hear of it
+                log.exception("a batch of %d taps was not stored", len(batch))
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
 
     async def _write(self, batch: list[tuple[Tap, asyncio.Future[TapResult]]]) -> None:
         self._batches += 1

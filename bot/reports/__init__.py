@@ -1,1 +1,1 @@
-"""What editors read: /stats."""
+"""What editors read: /stats, /report and /export, and the reactions they count."""

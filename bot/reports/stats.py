@@ -1,15 +1,21 @@
-"""/stats for admins: subscribers by chat type, articles, deliveries and failures, votes today."""
+"""/stats for admins: subscribers by chat type, articles, deliveries and failures, votes today,
+with the chart of subscribers over the last 30 days by chat type."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from telegram import Update
 
-from bot.admins import admin_chat
+from bot.admins import AdminChat, admin_command
+from bot.reports import charts
+from bot.reports.engagement import send_chart
 from bot.services import BotContext
-from storage import stats
+from storage import engagement, stats
 from storage.models import ChatKind, DeliveryKind, DeliveryStatus
+
+SUBSCRIBER_DAYS = 30
 
 
 def render_stats(numbers: stats.BotStats) -> str:
@@ -42,11 +48,20 @@ def render_stats(numbers: stats.BotStats) -> str:
     return "\n".join(lines)
 
 
-async def show_stats(update: Update, context: BotContext) -> None:
-    if (chat := await admin_chat(update, context)) is None:
-        return
+@admin_command
+async def show_stats(_update: Update, context: BotContext, chat: AdminChat) -> None:
+    """The numbers, in the admin's private chat."""
     zone = context.services.settings.zone
     day_start = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     async with context.services.db.transaction() as session:
         numbers = await stats.bot_stats(session, day_start=day_start.astimezone(UTC))
-    await chat.say(render_stats(numbers))
+        history = await engagement.subscriber_history(
+            session, days=SUBSCRIBER_DAYS, now=datetime.now(zone)
+        )
+    text = render_stats(numbers)
+    png = await asyncio.to_thread(charts.subscribers_chart, history)
+    if png is None:
+        # No subscribers in the last 30 days: nothing to draw, the numbers alone.
+        await chat.say(text)
+        return
+    await send_chart(chat, png, text)

@@ -9,7 +9,6 @@ most `RETRIES.tries` times; one Telegram refuses for good (a bad request) is log
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.runtime.background import BackgroundLoop
 from bot.runtime.backoff import Backoff
 from bot.telegram.errors import Failure, classify, retry_after_seconds
 
@@ -41,34 +41,29 @@ def describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-class Niceties:
+class Niceties(BackgroundLoop):
     """Runs each nicety in the background until it succeeds, is refused, or runs out of tries."""
 
-    def __init__(self, niceties: Sequence[Nicety], *, retries: Backoff = RETRIES) -> None:
+    name = "niceties"
+
+    def __init__(
+        self, bot: Bot, niceties: Sequence[Nicety], *, retries: Backoff = RETRIES
+    ) -> None:
+        super().__init__(idle_seconds=None)
+        self._bot = bot
         self._niceties = tuple(niceties)
         self._retries = retries
-        self._task: asyncio.Task[None] | None = None
         self.failed: list[str] = []
 
-    def start(self, bot: Bot) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(bot), name="niceties")
+    async def _round(self) -> None:
+        """All of them at once, each with its own retries; one round is all there is."""
+        await asyncio.gather(*(self._set(nicety) for nicety in self._niceties))
 
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self, bot: Bot) -> None:
-        await asyncio.gather(*(self._set(bot, nicety) for nicety in self._niceties))
-
-    async def _set(self, bot: Bot, nicety: Nicety) -> None:
+    async def _set(self, nicety: Nicety) -> None:
         failures = 0
         while True:
             try:
-                await nicety.call(bot)
+                await nicety.call(self._bot)
             except Exception as error:  # a nicety must never take the bot down
                 failures += 1
                 failure = classify(error) if isinstance(error, TelegramError) else None

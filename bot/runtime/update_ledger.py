@@ -18,9 +18,8 @@ from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop
 
-from bot.services import BotContext
+from bot.runtime.background import BatchingLoop
 from storage import seen_updates
 from storage.engine import Database
 from storage.retry import write_retrying
@@ -48,57 +47,38 @@ def update_digest(update: Update) -> str:
     return hashlib.blake2b(identity.encode(), digest_size=8).hexdigest()
 
 
-class UpdateLedger:
+class UpdateLedger(BatchingLoop):
     """Records updates in batches; `first_time` says whether an update is new."""
 
+    name = "update-ledger"
+
     def __init__(self, db: Database, *, gather_seconds: float = GATHER_SECONDS) -> None:
+        super().__init__(gather_seconds=gather_seconds)
         self._db = db
-        self._gather = gather_seconds
         self._waiting: dict[tuple[int, str], list[asyncio.Future[bool]]] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
         self._pruned_at: float | None = None
         self.skipped = 0
 
-    async def start(self) -> None:
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="update-ledger")
-
-    async def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
-
     async def first_time(self, update_id: int, digest: str) -> bool:
         """True the first time this update (id and digest) is recorded, False for a repeat."""
-        if self._task is None or self._stopping:
+        if not self.running:
             raise RuntimeError("the update ledger is not running")
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.setdefault((update_id, digest), []).append(future)
-        self._wake.set()
+        self.wake()
         return await future
 
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            if self._gather > 0 and not self._stopping:
-                await asyncio.sleep(self._gather)
-            if self._waiting:
-                batch, self._waiting = self._waiting, {}
-                try:
-                    await self._write(batch)
-                except Exception as error:  # every waiting update must hear of it
-                    log.exception("%d update ids were not recorded", len(batch))
-                    for futures in batch.values():
-                        for future in futures:
-                            if not future.done():
-                                future.set_exception(error)
-            if self._stopping and not self._waiting:
-                return
+    async def _commit(self) -> None:
+        if self._waiting:
+            batch, self._waiting = self._waiting, {}
+            try:
+                await self._write(batch)
+            except Exception as error:  # every waiting update must hear of it
+                log.exception("%d update ids were not recorded", len(batch))
+                for futures in batch.values():
+                    for future in futures:
+                        if not future.done():
+                            future.set_exception(error)
 
     async def _write(self, batch: dict[tuple[int, str], list[asyncio.Future[bool]]]) -> None:
         now = time.monotonic()
@@ -125,18 +105,3 @@ class UpdateLedger:
             for index, future in enumerate(futures):
                 if not future.done():
                     future.set_result(first and index == 0)
-
-
-async def skip_repeats(update: Update, context: BotContext) -> None:
-    """First handler of all: an update already taken on stops here, logged, changing nothing."""
-    ledger = context.services.updates_seen
-    try:
-        new = await ledger.first_time(update.update_id, update_digest(update))
-    except Exception:
-        # Better to handle an update twice than to drop it: the handlers are idempotent-ish.
-        log.exception("could not record update %s; handling it anyway", update.update_id)
-        return
-    if not new:
-        ledger.skipped += 1
-        log.info("update %s was delivered again; skipped", update.update_id)
-        raise ApplicationHandlerStop

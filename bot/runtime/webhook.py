@@ -4,7 +4,8 @@ Telegram (or the emulator) POSTs each update as JSON to WEBHOOK_URL with the sec
 `X-Telegram-Bot-Api-Secret-Token` header. Requests without the right secret get 403 and are
 counted; a body that is not an update gets 400, one log line and a count; good ones go onto the
 application's update queue. Several processes may listen on the
-same port (SO_REUSEPORT), so a host can run N workers behind one URL.
+same port (SO_REUSEPORT), so a host can run N workers behind one URL. With LINK_TRACKING_URL
+set, the same server answers the cards' tracked links (`<its path>/r/<code>`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from aiohttp import web
 from telegram import Bot, Update
 
 from bot.app import HANDLED_UPDATES, on_shutdown, on_startup
+from bot.articles.links import ArticleLinks
 from bot.runtime.lifecycle import initialize
 from bot.services import BotApplication
 from bot.settings import Settings
@@ -35,6 +37,7 @@ _MAX_BODY = 1_000_000
 # Telegram's updates nest a few levels (a reply inside a message, buttons in rows); a body
 # nested deeper is not an update, and would only cost python-telegram-bot's recursive parse.
 _MAX_DEPTH = 32
+UNKNOWN_LINK = "This link does not lead to any article.\n"
 
 
 # What a JSON body other than an object was, for the log line.
@@ -103,12 +106,27 @@ class WebhookReceiver:
         self.path = path
         self.stats = WebhookStats()
         self._secret = secret.encode()
+        self._links = ArticleLinks.from_settings(application.bot_data.settings)
 
     def routes(self) -> web.Application:
         app = web.Application(client_max_size=_MAX_BODY)
         app.router.add_post(self.path, self.receive)
         app.router.add_get("/healthz", self.health)
+        if (tracked := self._links.tracked_route()) is not None:
+            app.router.add_get(tracked, self.follow_link)
         return app
+
+    async def follow_link(self, request: web.Request) -> web.Response:
+        """A reader followed a card's tracked link: one click counted (nothing about the reader
+        kept), then 302 to the article; 404 with one line for a code the bot never made."""
+        services = self.application.bot_data
+        async with services.db.transaction() as session:
+            target = await self._links.follow(session, request.match_info["code"])
+        if target is None:
+            log.info("tracked link with an unknown code followed: answered 404")
+            return web.Response(status=404, text=UNKNOWN_LINK)
+        # Not cached by browsers or proxies: every click reaches the bot and is counted.
+        return web.Response(status=302, headers={"Location": target, "Cache-Control": "no-store"})
 
     async def receive(self, request: web.Request) -> web.Response:
         offered = request.headers.get(SECRET_HEADER, "").encode()

@@ -33,7 +33,6 @@ edit at once; a new leader resumes pending edits from ``poll_messages``.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -46,6 +45,7 @@ from datetime import timedelta
 
 from bot.polls.book import PollBook
 from bot.polls.live_totals import LiveTotals
+from bot.runtime.background import BackgroundLoop
 from bot.telegram.limiter import SendLimiter
 from bot.telegram.shared_pace import SharedPace
 from storage import deliveries, leases, poll_changes, polls, send_budget
@@ -79,8 +79,10 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()[:32]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
-class Workers:
+class Workers(BackgroundLoop):
     """This process's place among the workers; start it first at startup, stop it first."""
+
+    name = "workers"
 
     def __init__(
         self,
@@ -91,13 +93,13 @@ class Workers:
         live_totals: LiveTotals,
         worker_id: str | None = None,
     ) -> None:
+        super().__init__(idle_seconds=WATCH_EVERY)
         self._db = db
         self._limiter = limiter
         self._book = book
         self._live_totals = live_totals
         self.worker_id = worker_id or new_worker_id()
         self._jobs: list[LeaderJob] = []
-        self._task: asyncio.Task[None] | None = None
         self._renewed_at = -1e9
         self._beat_at = -1e9
         # When the last beat that went through started: the heartbeat is good from then on.
@@ -118,7 +120,7 @@ class Workers:
         self.polls_reloaded = 0
 
     def lead(self, jobs: Sequence[LeaderJob]) -> None:
-        """The jobs this process runs while it leads (build_application's on_startup sets them)."""
+        """The jobs this process runs while it leads (`bot.services.build_services` sets them)."""
         self._jobs = list(jobs)
 
     @property
@@ -130,19 +132,15 @@ class Workers:
         """PostgreSQL: every worker claims; SQLite: the leader only (one writer anyway)."""
         return self.is_leader or self._db.engine.dialect.name == "postgresql"
 
-    async def start(self) -> None:
+    async def _begin(self) -> float:
         """Join and try to lead at once (a lone process leads and sends from its first moment)."""
         self._limiter.close()
         await self._beat()
-        self._task = asyncio.create_task(self._run(), name="workers")
+        return WATCH_EVERY
 
     async def stop(self) -> None:
         """Stop leading and beating; give the leases back so others need not wait them out."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await super().stop()
         # Others may go back to memory once the heartbeat is gone: nothing limited after it.
         self._limiter.close()
         self.may_send = False
@@ -154,22 +152,25 @@ class Workers:
                     session, name=leases.WORKER_PREFIX + self.worker_id, holder=self.worker_id
                 )
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(WATCH_EVERY)
-            try:
-                # While joining, look for the others' acknowledgements at every watch.
-                if not self.may_send or time.monotonic() - self._beat_at >= BEAT_EVERY:
-                    await self._beat()
-                if self.is_leader:
-                    await self._watch_polls()
-                if self.is_leader and time.monotonic() - self._swept_at >= SWEEP_CLAIMS_EVERY:
-                    await self._release_dead_claims()
-            except Exception:
-                log.exception("workers: heartbeat or poll watch failed; retrying")
-            if self.is_leader and time.monotonic() - self._renewed_at > STEP_DOWN_AFTER:
-                log.warning("workers: leader lease not renewed in time; stepping down")
-                await self._step_down()
+    async def _round(self) -> float:
+        try:
+            await self._watch()
+        except Exception:
+            # Caught here, not by the loop: the step-down below must run after a failed beat too.
+            log.exception("workers: heartbeat or poll watch failed; retrying")
+        if self.is_leader and time.monotonic() - self._renewed_at > STEP_DOWN_AFTER:
+            log.warning("workers: leader lease not renewed in time; stepping down")
+            await self._step_down()
+        return WATCH_EVERY
+
+    async def _watch(self) -> None:
+        # While joining, look for the others' acknowledgements at every watch.
+        if not self.may_send or time.monotonic() - self._beat_at >= BEAT_EVERY:
+            await self._beat()
+        if self.is_leader:
+            await self._watch_polls()
+        if self.is_leader and time.monotonic() - self._swept_at >= SWEEP_CLAIMS_EVERY:
+            await self._release_dead_claims()
 
     async def _beat(self) -> None:
         started = self._beat_at = time.monotonic()

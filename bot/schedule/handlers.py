@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.admins import ADMIN_ONLY, admin_chat, is_bot_admin
+from bot.admins import AdminChat, admin_button, admin_command
 from bot.schedule.when import WhenError, describe_moment, find_at, parse_moment
 from bot.services import BotContext
 from bot.settings import Settings
@@ -34,11 +34,10 @@ def is_queue_cancel(data: object) -> bool:
     return isinstance(data, str) and isinstance(parse(data), QueueCancel)
 
 
-async def publish_later(update: Update, context: BotContext) -> None:
+@admin_command
+async def publish_later(update: Update, context: BotContext, chat: AdminChat) -> None:
     """`/publish <address> at <time>`: publish the article when the time comes."""
     if (message := update.effective_message) is None:
-        return
-    if (chat := await admin_chat(update, context)) is None:
         return
     text = message.text or ""
     at = find_at(text)
@@ -102,25 +101,16 @@ async def _queue_view(context: BotContext) -> tuple[str, InlineKeyboardMarkup | 
     return text, keyboard
 
 
-async def queue(update: Update, context: BotContext) -> None:
+@admin_command
+async def queue(_update: Update, context: BotContext, chat: AdminChat) -> None:
     """List what is scheduled, with a Cancel button for each."""
-    if (chat := await admin_chat(update, context)) is None:
-        return
     text, keyboard = await _queue_view(context)
     await chat.say(text, reply_markup=keyboard)
 
 
-async def cancel_scheduled(update: Update, context: BotContext) -> None:
+@admin_button(QueueCancel)
+async def cancel_scheduled(query: CallbackQuery, context: BotContext, value: QueueCancel) -> None:
     """A Cancel button of /queue: the action will not run; the list is refreshed."""
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    value = parse(query.data)
-    if not isinstance(value, QueueCancel):
-        return
-    if not is_bot_admin(update, context):
-        await query.answer(ADMIN_ONLY)
-        return
     async with context.services.db.transaction() as session:
         cancelled = await schedule.cancel_action(session, action_id=value.job_id)
     await query.answer(

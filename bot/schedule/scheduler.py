@@ -12,10 +12,11 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.articles.publishing import describe, describe_failure, publish_source
-from bot.runtime.background import WakeableLoop
+from bot.runtime.background import MIN_SLEEP_SECONDS, BackgroundLoop
 from bot.settings import Settings
 from newsroom.errors import IngestError
 from newsroom.web_client import WebClient
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 MAX_SLEEP_SECONDS = 30.0
 
 
-class Scheduler(WakeableLoop):
+class Scheduler(BackgroundLoop):
     """Executes due scheduled actions; `wake()` after scheduling one."""
 
     name = "scheduler"
@@ -38,12 +39,14 @@ class Scheduler(WakeableLoop):
         self,
         *,
         db: Database,
+        bot: Bot,
         settings: Settings,
-        http: Callable[[], WebClient | None],
+        http: WebClient,
         on_queued: Callable[[], None],
     ) -> None:
         super().__init__(idle_seconds=MAX_SLEEP_SECONDS)
         self._db = db
+        self._bot = bot
         self._settings = settings
         self._http = http
         self._on_queued = on_queued
@@ -54,7 +57,8 @@ class Scheduler(WakeableLoop):
             next_due = await schedule.next_due_at(session)
         if next_due is None:
             return MAX_SLEEP_SECONDS
-        return min(MAX_SLEEP_SECONDS, (next_due - datetime.now(UTC)).total_seconds())
+        until_due = (next_due - datetime.now(UTC)).total_seconds()
+        return max(MIN_SLEEP_SECONDS, min(MAX_SLEEP_SECONDS, until_due))
 
     async def run_due(self) -> int:
         """Run every action whose time has come; how many ran."""
@@ -78,7 +82,7 @@ class Scheduler(WakeableLoop):
             error, report = repr(failure), f"Scheduled action #{action.id} failed: {failure}"
         async with self._db.transaction() as session:
             await schedule.finish_action(session, action_id=action.id or 0, error=error)
-        if report and self._bot is not None:
+        if report:
             try:
                 await self._bot.send_message(action.chat_id, report)
             except TelegramError as failure:
@@ -88,7 +92,7 @@ class Scheduler(WakeableLoop):
         if action.url is None:
             raise ValueError("a scheduled publish without an address")
         result = await publish_source(
-            self._db, action.url, settings=self._settings, client=self._http()
+            self._db, action.url, settings=self._settings, client=self._http
         )
         if result.queued:
             self._on_queued()

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from telegram import Bot, Message, MessageEntity
 from telegram.error import TelegramError
 
+from bot.articles.links import ArticleLinks, audience_of_chat
 from bot.articles.loader import load_card
 from bot.articles.publishing import read_source
 from bot.articles.sender import post_card, register_shown_card
@@ -25,9 +26,9 @@ from bot.services import BotServices
 from bot.telegram.errors import Failure, classify
 from newsroom.errors import IngestError
 from newsroom.urls import canonical_url, on_sites
-from storage import articles, autocards, deliveries
+from storage import articles, autocards, chats, deliveries, engagement
 from storage.deliveries import EndedRow, RetryRow, SentRow
-from storage.models import Article, ArticleStatus, DeliveryStatus
+from storage.models import Article, ArticleEventKind, ArticleStatus, DeliveryStatus
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,16 @@ async def post_autocard(
         delivery_id = await autocards.claim_autocard(
             session, article_id=article_id, chat_id=chat_id
         )
-        card = await load_card(session, article_id) if delivery_id is not None else None
+        card = (
+            await load_card(
+                session,
+                article_id,
+                links=ArticleLinks.from_settings(services.settings),
+                audience=await audience_of_chat(session, chat_id),
+            )
+            if delivery_id is not None
+            else None
+        )
     if delivery_id is None or card is None:
         return False
     try:
@@ -151,6 +161,13 @@ async def post_autocard(
     async with services.db.transaction() as session:
         await deliveries.mark_sent(session, rows=[SentRow(delivery_id, posted.message_id)])
         await register_shown_card(session, card=card, chat_id=chat_id, posted=posted)
+        chat = await chats.get_chat(session, chat_id=chat_id)
+        await engagement.record_event(
+            session,
+            article_id=article_id,
+            kind=ArticleEventKind.AUTOCARD,
+            chat_kind=chat.kind if chat is not None else None,
+        )
     return True
 
 

@@ -22,8 +22,9 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.admins import admin_chat, is_chat_admin
+from bot.admins import AdminChat, admin_command, is_chat_admin
 from bot.articles.card import share_query
+from bot.articles.links import ArticleLinks
 from bot.articles.loader import card_article, card_for
 from bot.polls.live_totals import MessageRef
 from bot.services import BotContext
@@ -40,8 +41,8 @@ from bot.sharing.link_reads import ReadLimitReached
 from bot.telegram.command_input import sole_id
 from bot.telegram.deeplinks import article_payload
 from bot.telegram.records import remember_chat, remember_user
-from storage import articles, autocards, polls
-from storage.models import Article, ArticleStatus
+from storage import articles, autocards, engagement, polls
+from storage.models import Article, ArticleEventKind, ArticleStatus
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,9 @@ async def inline_query(update: Update, context: BotContext) -> None:
     search = parse_query(query.query, query.offset)
     async with context.services.db.transaction() as session:
         found = await _matching(session, search)
-        cards = [await card_for(session, article) for article in found]
+        # Telegram does not say where a chosen inline result is posted: links say "inline".
+        links = ArticleLinks.from_settings(context.services.settings)
+        cards = [await card_for(session, article, links=links, audience=None) for article in found]
     await query.answer(
         [inline_result(card) for card in cards],
         cache_time=CACHE_SECONDS,
@@ -98,16 +101,20 @@ async def _matching(session: AsyncSession, search: InlineSearch) -> list[Article
 
 
 async def chosen_result(update: Update, context: BotContext) -> None:
-    """A reader posted a card through inline mode: keep its poll totals live from now on."""
+    """A reader posted a card through inline mode: the share is counted, and its poll totals
+    are kept live from now on."""
     if (chosen := update.chosen_inline_result) is None:
         return
     article_id = article_of_result(chosen.result_id)
-    if article_id is None or (inline_id := chosen.inline_message_id) is None:
+    if article_id is None:
         return
+    inline_id = chosen.inline_message_id
     async with context.services.db.transaction() as session:
         await remember_user(session, chosen.from_user)
+        # Counted whether or not the article has a poll; Telegram does not say in which chat.
+        await engagement.record_event(session, article_id=article_id, kind=ArticleEventKind.SHARE)
         poll = await polls.poll_for_article(session, article_id=article_id)
-        if poll is None or poll.id is None:
+        if poll is None or poll.id is None or inline_id is None:
             return
         # What the copy shows was rendered when the results were listed (maybe a while ago, or
         # from Telegram's cache): registered as unknown, so live totals compare and fix it.
@@ -126,10 +133,9 @@ def _article_id(args: list[str] | None) -> int | None:
     return sole_id([arg.removeprefix("a_") for arg in args or ()])
 
 
-async def share(update: Update, context: BotContext) -> None:
+@admin_command
+async def share(_update: Update, context: BotContext, chat: AdminChat) -> None:
     """An admin's two ways to share an article: the deep link and the inline card."""
-    if (chat := await admin_chat(update, context)) is None:
-        return
     if (article_id := _article_id(context.args)) is None:
         await chat.say(SHARE_USAGE)
         return

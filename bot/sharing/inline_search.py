@@ -16,9 +16,9 @@ from telegram.constants import ParseMode
 
 from bot.articles.card import Card, render_card
 from bot.articles.loader import ArticleCard
-from bot.polls.view import shorten, tidy
 from bot.telegram.command_input import parse_id
 from bot.telegram.deeplinks import ArticleLink, parse_payload
+from newsroom.plaintext import shorten, tidy
 
 PAGE_SIZE = 50  # answerInlineQuery takes at most 50 results
 CACHE_SECONDS = 10  # results show live totals: Telegram may reuse them only briefly

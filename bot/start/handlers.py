@@ -11,7 +11,9 @@ from bot.articles.handlers import show_article
 from bot.services import BotContext
 from bot.start.menus import ADMIN_COMMANDS, READER_COMMANDS
 from bot.telegram.deeplinks import ArticleLink, parse_payload
-from bot.telegram.records import remember_chat, remember_user
+from bot.telegram.records import chat_kind, remember_chat, remember_user
+from storage import engagement
+from storage.models import ArticleEventKind
 
 WELCOME = (
     "👋 <b>Welcome!</b>\n"
@@ -54,13 +56,21 @@ ADMIN_HELP = (
 
 
 async def start(update: Update, context: BotContext) -> None:
-    if (message := update.effective_message) is None or update.effective_chat is None:
+    if (message := update.effective_message) is None or (chat := update.effective_chat) is None:
         return
+    link = parse_payload(context.args[0]) if context.args else None
     async with context.services.db.transaction() as session:
         await remember_user(session, update.effective_user)
-        await remember_chat(session, update.effective_chat)
+        await remember_chat(session, chat)
+        if isinstance(link, ArticleLink):
+            # An open of the article by deep link (an unknown id is not counted).
+            await engagement.record_event(
+                session,
+                article_id=link.article_id,
+                kind=ArticleEventKind.OPEN,
+                chat_kind=chat_kind(chat),
+            )
     if context.args:
-        link = parse_payload(context.args[0])
         if isinstance(link, ArticleLink):
             await show_article(update, context, link.article_id)
             return

@@ -25,6 +25,8 @@ ADMIN_COMMANDS = (
     BotCommand("stats", "Subscribers, articles, deliveries and votes"),
     BotCommand("closepoll", "Close a poll: /closepoll <poll id>"),
     BotCommand("results", "A poll's results: /results <poll id>"),
+    BotCommand("report", "An article's engagement chart: /report <article id>, or the week"),
+    BotCommand("export", "An article's engagement as a CSV file: /export <article id>"),
     BotCommand("share", "An article's deep link and inline card: /share <article id>"),
 )
 

@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from newsroom.poll import MAX_POLL_OPTIONS
+
 VERSION = "1"
 # Id columns are 32-bit INTEGER on PostgreSQL: a larger id could only ever be forged.
 MAX_ID = 2**31 - 1
-MAX_OPTIONS = 10  # option positions are one digit, 0..9
 MAX_BYTES = 64  # Telegram's callback_data limit
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -44,8 +45,11 @@ class VoteTap:
 
     def __post_init__(self) -> None:
         _check_id("poll_id", self.poll_id)
-        if type(self.option) is not int or not 0 <= self.option < MAX_OPTIONS:
-            raise ValueError(f"option must be a position in 0..9, got {self.option!r}")
+        # Positions travel as one digit: room for every option a poll may have, no more.
+        if type(self.option) is not int or not 0 <= self.option < MAX_POLL_OPTIONS:
+            raise ValueError(
+                f"option must be a position in 0..{MAX_POLL_OPTIONS - 1}, got {self.option!r}"
+            )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.polls.view import shorten, tidy
+from newsroom.plaintext import shorten, tidy
 
 # Id columns are INTEGER: 32 bits on PostgreSQL (SQLite holds more, but both must answer alike).
 ID_MAX = 2**31 - 1

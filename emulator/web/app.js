@@ -181,6 +181,66 @@ function keyboard(message) {
   return board;
 }
 
+function documentCard(message) {
+  const card = el("div", "document");
+  card.append(el("span", "document-name", message.document));
+  if (message.document_size !== null && message.document_size !== undefined) {
+    card.append(el("span", "document-size", sizeLabel(message.document_size)));
+  }
+  if (message.document_url) {
+    const link = el("a", "document-download", "Download");
+    link.href = message.document_url;
+    link.download = message.document;
+    card.append(link);
+  }
+  return card;
+}
+
+// A few of Telegram's reaction emoji, offered by the picker.
+const PICKER_EMOJI = ["👍", "❤", "🔥", "🎉", "😢", "🤔"];
+
+function reactionBar(message) {
+  const bar = el("div", "reactions");
+  const me = actingUser();
+  for (const reaction of message.reactions) {
+    const chip = el("button", "reaction", `${reaction.label} ${reaction.count}`);
+    chip.type = "button";
+    chip.dataset.kind = reaction.kind;
+    if (reaction.users.includes(me)) chip.classList.add("mine");
+    if (reaction.kind === "emoji") {
+      chip.addEventListener("click", () => react(message.id, reaction.label));
+    } else {
+      chip.disabled = true;
+    }
+    bar.append(chip);
+  }
+  const open = el("button", "reaction-add", "+");
+  open.type = "button";
+  open.title = "React";
+  const picker = el("div", "picker");
+  picker.hidden = true;
+  for (const symbol of PICKER_EMOJI) {
+    const choice = el("button", "pick", symbol);
+    choice.type = "button";
+    choice.addEventListener("click", () => { picker.hidden = true; react(message.id, symbol); });
+    picker.append(choice);
+  }
+  open.addEventListener("click", () => { picker.hidden = !picker.hidden; });
+  bar.append(open, picker);
+  return bar;
+}
+
+async function react(messageId, emoji) {
+  const userId = actingUser();
+  if (!userId) { toast("Choose who reacts first", "error"); return; }
+  try {
+    await postJson("/web/api/react", { chat: state.selected, message_id: messageId, user_id: userId, emoji });
+    await refresh();
+  } catch (error) {
+    showError(error);
+  }
+}
+
 function bubble(message, chat) {
   const row = el("div", message.from_bot ? "row incoming" : "row outgoing");
   row.dataset.messageId = String(message.id);
@@ -197,8 +257,15 @@ function bubble(message, chat) {
     quote.append(el("div", "reply-sender", message.reply_to.sender), el("div", "reply-text", message.reply_to.preview));
     box.append(quote);
   }
-  if (message.photo) box.append(el("div", "photo", "Photo"));
-  if (message.document) box.append(el("div", "document", message.document));
+  if (message.photo && message.photo_url) {
+    const image = el("img", "photo-image");
+    image.src = message.photo_url;
+    image.alt = "Photo";
+    box.append(image);
+  } else if (message.photo) {
+    box.append(el("div", "photo", "Photo"));
+  }
+  if (message.document) box.append(documentCard(message));
   const text = el("div", "text");
   text.innerHTML = message.html;
   const revealKey = `${chat.key}:${message.id}`;
@@ -234,6 +301,7 @@ function bubble(message, chat) {
   box.append(meta);
   const stack = el("div", "stack");
   stack.append(box);
+  stack.append(reactionBar(message));
   if (message.keyboard.length > 0) stack.append(keyboard(message));
   row.append(stack);
   return row;

@@ -3,10 +3,6 @@ a page on 127.0.0.1, and the running bot's delivery engine sending what the comm
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
 
@@ -19,48 +15,25 @@ from bot_articles_support import (
     cards,
     count_articles,
     run_bot,
-    serve_news_site,
     subscribe_audience,
 )
-from harness import BOT_TOKEN
+from harness import BOT_TOKEN, run_bot_command
 
 from emulator.simulation import Emulator
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(name="site")
-async def fixture_site() -> AsyncIterator[NewsSite]:
-    """A news site on 127.0.0.1 serving the seed-shaped page."""
-    async with serve_news_site() as site:
-        yield site
 
 
 async def _cli(
     cwd: Path, database_url: str, *args: str, allow_private: bool = True
 ) -> tuple[int, str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.isupper() or k in {"PATH", "HOME"}}
-    env |= {
-        "PYTHONPATH": str(ROOT),
-        "BOT_TOKEN": BOT_TOKEN,
-        "DATABASE_URL": database_url,
-        "PTB_TIMEDELTA": "1",
-        # The news site is on 127.0.0.1, which the commands read only when allowed.
-        "FETCH_ALLOW_PRIVATE": "true" if allow_private else "false",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
+    return await run_bot_command(
+        cwd,
         *args,
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        BOT_TOKEN=BOT_TOKEN,
+        DATABASE_URL=database_url,
+        PTB_TIMEDELTA="1",
+        # The news site is on 127.0.0.1, which the commands read only when allowed.
+        FETCH_ALLOW_PRIVATE="true" if allow_private else "false",
     )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 async def test_cli_publish_is_sent_by_the_running_bot(

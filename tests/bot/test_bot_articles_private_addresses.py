@@ -4,8 +4,6 @@ store nothing; allowed, the same page is read."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from bot_articles_support import (
     SEED_TITLE,
@@ -14,7 +12,6 @@ from bot_articles_support import (
     final_status,
     reply_after,
     run_bot,
-    serve_news_site,
 )
 from harness import BOT_TOKEN, make_settings
 
@@ -28,13 +25,6 @@ REFUSED = (
     "refused: 127.0.0.1 is a private or local address "
     "(set FETCH_ALLOW_PRIVATE=true to fetch from an intranet)"
 )
-
-
-@pytest.fixture(name="site")
-async def fixture_site() -> AsyncIterator[NewsSite]:
-    """A news site on 127.0.0.1 serving the seed-shaped page and a feed."""
-    async with serve_news_site() as site:
-        yield site
 
 
 async def test_publish_of_a_page_on_this_machine_is_refused_by_default(

@@ -21,7 +21,6 @@ from bot_articles_support import (
     final_status,
     reply_after,
     run_bot,
-    serve_news_site,
     subscribe_audience,
 )
 from harness import BOT_TOKEN, RunningBot
@@ -47,13 +46,6 @@ The repair café that meets in the basement of Millbrook library mended its thou
 Volunteers keep a log of every repair. Small kitchen appliances top the list, followed by clothes.
 """
 TIDE_TITLE = "Tide Gauge Returns to the Harbour"
-
-
-@pytest.fixture(name="site")
-async def fixture_site() -> AsyncIterator[NewsSite]:
-    """A news site on 127.0.0.1 serving the seed-shaped page and misbehaving addresses."""
-    async with serve_news_site() as site:
-        yield site
 
 
 @pytest.fixture(name="bot")

@@ -15,7 +15,6 @@ from bot_articles_support import (
     final_status,
     reply_after,
     run_bot,
-    serve_news_site,
 )
 from harness import BOT_TOKEN, RunningBot, wait_until
 from sqlmodel import select
@@ -23,13 +22,6 @@ from sqlmodel import select
 from bot.articles.handlers import NOT_AVAILABLE, NOTHING_YET
 from emulator.simulation import Emulator, SimMessage
 from storage.models import PollMessage
-
-
-@pytest.fixture(name="site")
-async def fixture_site() -> AsyncIterator[NewsSite]:
-    """A news site on 127.0.0.1 serving the seed-shaped page."""
-    async with serve_news_site() as site:
-        yield site
 
 
 @pytest.fixture(name="bot")

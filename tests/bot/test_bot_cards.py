@@ -20,8 +20,8 @@ from bot.articles.card import (
     render_card_for_poll_update,
     visible_length,
 )
-from bot.polls.view import PollView
 from bot.telegram.callback_data import VoteTap, parse
+from newsroom.poll import PollView
 from newsroom.tally import Tally
 
 HOSTILE = "<b>bold</b> &amp; </a> <i"

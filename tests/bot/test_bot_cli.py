@@ -3,59 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
-from harness import BOT_TOKEN
+from harness import BOT_TOKEN, run_bot_command, start_bot_process
 
 from emulator.simulation import Emulator
 from storage.migrate import HEAD_REVISION
 
-ROOT = Path(__file__).resolve().parents[2]
 # These runs make their own SQLite files; the PostgreSQL pass has nothing to add to them.
 pytestmark = pytest.mark.sqlite_only
 
 
-def _env(**overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _SETTING_NAMES}
-    env.update(overrides)
-    env["PYTHONPATH"] = str(ROOT)
-    return env
-
-
-_SETTING_NAMES = {
-    "BOT_TOKEN",
-    "TELEGRAM_BASE_URL",
-    "DATABASE_URL",
-    "ADMIN_IDS",
-    "LOG_LEVEL",
-    "TIMEZONE",
-}
-
-
-async def _run_cli(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=tmp_path,
-        env=_env(**env),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
 async def test_help_lists_every_subcommand(tmp_path: Path) -> None:
     """`python -m bot --help` names each subcommand."""
-    code, out, _ = await _run_cli(tmp_path, "--help")
+    code, out, _ = await run_bot_command(tmp_path, "--help")
     assert code == 0
     for command in ("run", "db"):
         assert command in out
@@ -63,7 +27,7 @@ async def test_help_lists_every_subcommand(tmp_path: Path) -> None:
 
 async def test_missing_token_is_one_clear_line_with_exit_code_2(tmp_path: Path) -> None:
     """Without BOT_TOKEN the program stops with one line naming it, exit 2, no traceback."""
-    code, out, err = await _run_cli(tmp_path, "run")
+    code, out, err = await run_bot_command(tmp_path, "run")
     assert code == 2
     assert out == ""
     assert err.strip().splitlines() == [
@@ -87,7 +51,7 @@ async def test_malformed_settings_name_the_setting(
 ) -> None:
     """Each malformed setting is reported in one line that names it, with exit code 2."""
     env = {"BOT_TOKEN": BOT_TOKEN, name: value}
-    code, _, err = await _run_cli(tmp_path, "db", "upgrade", **env)
+    code, _, err = await run_bot_command(tmp_path, "db", "upgrade", **env)
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1
@@ -100,7 +64,7 @@ async def test_settings_come_from_the_dotenv_file(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(
         f"BOT_TOKEN={BOT_TOKEN}\nDATABASE_URL=sqlite+aiosqlite:///nested/dir/news.db\n"
     )
-    code, out, err = await _run_cli(tmp_path, "db", "upgrade")
+    code, out, err = await run_bot_command(tmp_path, "db", "upgrade")
     assert code == 0, err
     assert "schema revision:" in out
     database = tmp_path / "nested" / "dir" / "news.db"
@@ -113,8 +77,8 @@ async def test_db_upgrade_logs_no_alembic_chatter(tmp_path: Path) -> None:
     """`db upgrade` and `db current` print the revision and nothing of Alembic's INFO lines."""
     env = {"BOT_TOKEN": BOT_TOKEN, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'news.db'}"}
 
-    upgraded = await _run_cli(tmp_path, "db", "upgrade", **env)
-    current = await _run_cli(tmp_path, "db", "current", **env)
+    upgraded = await run_bot_command(tmp_path, "db", "upgrade", **env)
+    current = await run_bot_command(tmp_path, "db", "current", **env)
 
     for code, out, err in (upgraded, current):
         assert code == 0, err
@@ -128,20 +92,13 @@ async def test_run_polls_answers_and_never_logs_the_token(
     """`run` migrates, polls the emulator, answers /start, and keeps the token out of logs."""
     emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
     reader = emulator.create_user("Sol")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
+    process = await start_bot_process(
+        tmp_path,
         "run",
-        cwd=tmp_path,
-        env=_env(
-            BOT_TOKEN=BOT_TOKEN,
-            TELEGRAM_BASE_URL=emulator.base_url,
-            LOG_LEVEL="DEBUG",
-            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}",
-        ),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        BOT_TOKEN=BOT_TOKEN,
+        TELEGRAM_BASE_URL=emulator.base_url,
+        LOG_LEVEL="DEBUG",
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}",
     )
     try:
         await emulator.wait_for(lambda: emulator.requests("getUpdates"), timeout=30)

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
+import pytest
 from delivery_world import copies_per_chat, rows_left, subscribe_group, subscribe_readers
 from harness import RunningBot, wait_until
+from polls_support import StartBot
 from sqlmodel import col, select
 
 from bot.admins import ADMIN_ONLY
@@ -14,7 +17,7 @@ from bot.broadcasts.handlers import NOTHING_RUNNING
 from bot.schedule.handlers import NOTHING_SCHEDULED
 from emulator.simulation import SimMessage
 from storage import schedule
-from storage.models import Delivery, DeliveryStatus, ScheduledKind
+from storage.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, ScheduledKind
 from storage.types import utcnow
 
 
@@ -69,6 +72,37 @@ async def test_non_admin_is_refused(running_bot: RunningBot) -> None:
         reply = await emu.wait_for_bot_message(chat, after=last)
         last = reply.message_id
         assert reply.text == ADMIN_ONLY
+
+
+async def test_buttons_pressed_after_leaving_admin_ids_are_refused(
+    start_bot: StartBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An editor taken off ADMIN_IDS presses Send under a broadcast preview and Cancel in /queue,
+    both shown while they were an admin: each tap gets the admins-only answer and is logged, and
+    nothing is sent or cancelled."""
+    async with start_bot() as running:
+        emu, editor = running.emulator, running.admin
+        readers = await subscribe_readers(emu, running.db, 2)
+        summary = await _preview(running, "/broadcast Staff only")
+        await _reply(running, "/publish https://news.example/story at 2099-01-01 10:00")
+        listing = await _reply(running, "/queue")
+    caplog.set_level(logging.WARNING, logger="bot.admins")
+    async with start_bot(admin_ids=frozenset()) as running:
+        send = await emu.press_button(editor, summary, text="Send")
+        cancel = await emu.press_button(editor, listing, text=listing.buttons[0][0]["text"])
+        async with running.db.transaction() as session:
+            pending = await schedule.pending_actions(session)
+            statuses = (await session.exec(select(col(Broadcast.status)))).all()
+            deliveries = (await session.exec(select(col(Delivery.id)))).all()
+
+    assert (send.text, cancel.text) == (ADMIN_ONLY, ADMIN_ONLY)
+    assert [action.kind for action in pending] == [ScheduledKind.PUBLISH]
+    assert (statuses, deliveries) == ([BroadcastStatus.DRAFT], [])
+    assert copies_per_chat(emu, readers, "Staff only") == {0: 2}
+    refusals = [
+        r for r in caplog.records if r.name == "bot.admins" and str(editor.id) in r.getMessage()
+    ]
+    assert len(refusals) == 2
 
 
 async def test_broadcast_preview_send_progress_and_report(running_bot: RunningBot) -> None:

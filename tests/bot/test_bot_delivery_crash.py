@@ -4,7 +4,6 @@ bounded by the engine's unrecorded sends."""
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from delivery_world import received, subscribe_readers
-from harness import BOT_TOKEN
+from harness import BOT_TOKEN, bot_env
 
 from bot.delivery.engine import MAX_UNRECORDED_SENDS, MIN_UNRECORDED_SENDS
 from emulator.simulation import Emulator, SimUser
@@ -26,8 +25,7 @@ TEXT = "Storm warning for the coast tonight"
 def _bot_process_env(
     emulator: Emulator, database_url: str, admin: SimUser, *, paid: bool
 ) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST")}
-    env.update(
+    return bot_env(
         BOT_TOKEN=BOT_TOKEN,
         TELEGRAM_BASE_URL=emulator.base_url,
         DATABASE_URL=database_url,
@@ -39,7 +37,6 @@ def _bot_process_env(
         LOG_LEVEL="WARNING",
         PTB_TIMEDELTA="1",
     )
-    return env
 
 
 async def _start_bot(env: dict[str, str], workdir: Path, log: Path) -> asyncio.subprocess.Process:

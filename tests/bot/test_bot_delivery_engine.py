@@ -48,7 +48,7 @@ async def _world(
         request=AiohttpRequest(pool_size=2 * MAX_UNRECORDED_SENDS),
     )
     await bot.initialize()
-    engine = DeliveryEngine(db)
+    engine = DeliveryEngine(db, bot)
     engine.register(DeliveryKind.BROADCAST, BroadcastSender(db))
     try:
         yield EngineWorld(emulator, db, bot, engine)
@@ -88,7 +88,7 @@ async def test_500_subscribers_get_the_broadcast_once_within_the_rates(
     """500 readers each get the broadcast exactly once, and Telegram never answers 429."""
     world = engine_world
     readers = await subscribe_readers(world.emulator, world.db, 500)
-    await world.engine.start(world.bot)
+    await world.engine.start()
     await _broadcast(world, "<b>Polls close at 8pm</b> tonight")
     await _all_done(world)
     assert copies_per_chat(world.emulator, readers, "Polls close at 8pm tonight") == {1: 500}
@@ -121,7 +121,7 @@ async def test_nothing_is_lost_under_429s_blocks_and_a_migration(
         # A chat Telegram does not know (deleted account, say).
         await chats.upsert_chat(session, chat_id=-4_999_999_999, kind=ChatKind.GROUP, title="Gone")
         await chats.subscribe_chat(session, chat_id=-4_999_999_999)
-    await world.engine.start(world.bot)
+    await world.engine.start()
     await _broadcast(world, "Election night live")
     await _all_done(world, timeout=60)
 
@@ -149,7 +149,7 @@ async def test_broken_markup_is_sent_once_as_plain_text(engine_world: EngineWorl
     """HTML Telegram cannot parse goes out once as plain text instead of failing."""
     world = engine_world
     readers = await subscribe_readers(world.emulator, world.db, 3)
-    await world.engine.start(world.bot)
+    await world.engine.start()
     await _broadcast(world, "<b>Unclosed bold & more")
     await _all_done(world)
     assert copies_per_chat(world.emulator, readers, "Unclosed bold & more") == {1: 3}
@@ -162,7 +162,7 @@ async def test_rows_left_in_flight_resume_after_restart(engine_world: EngineWorl
     broadcast_id = await _broadcast(world, "Resumed")
     async with world.db.transaction() as session:
         await deliveries.claim_due(session, limit=4)
-    await world.engine.start(world.bot)
+    await world.engine.start()
     await _all_done(world)
     assert copies_per_chat(world.emulator, readers, "Resumed") == {1: 10}
     async with world.db.transaction() as session:
@@ -181,7 +181,7 @@ async def test_paid_broadcast_flag_is_sent_when_enabled(
     async for world in _world(emulator, tmp_path, SendRates()):
         world.engine.register(DeliveryKind.BROADCAST, BroadcastSender(world.db, paid=True))
         readers = await subscribe_readers(world.emulator, world.db, 3)
-        await world.engine.start(world.bot)
+        await world.engine.start()
         await _broadcast(world, "Paid")
         await _all_done(world)
         assert copies_per_chat(world.emulator, readers, "Paid") == {1: 3}
@@ -212,7 +212,7 @@ async def test_a_paced_fanout_keeps_the_smallest_window_in_flight(
     claimed and unrecorded at once: the most /cancel lets through and a crash sends twice."""
     world = paced_world
     readers = await subscribe_readers(world.emulator, world.db, 200)
-    await world.engine.start(world.bot)
+    await world.engine.start()
     await _broadcast(world, "Low tide at 6:40")
     in_flight: list[int] = []
     deadline = asyncio.get_running_loop().time() + 60
@@ -254,7 +254,7 @@ async def test_a_failing_follow_up_undoes_neither_its_send_nor_the_others(
     world.engine.register(
         DeliveryKind.BROADCAST, _FollowUpFailsForOneChat(world.db, failing_chat_id=failing.id)
     )
-    await world.engine.start(world.bot)
+    await world.engine.start()
     broadcast_id = await _broadcast(world, "Ferry times changed")
     await _all_done(world)
     assert copies_per_chat(world.emulator, readers, "Ferry times changed") == {1: 20}

@@ -16,15 +16,14 @@ from telegram import InlineKeyboardMarkup
 from bot.polls.view import (
     BUTTON_LABEL_MAX,
     TOAST_MAX,
-    PollView,
     poll_buttons,
     render_poll_html,
-    shorten,
     toast_for_results,
     view_fingerprint,
 )
 from bot.telegram.callback_data import ClosedPollTap, VoteTap, parse
 from emulator.formatting import parse_text
+from newsroom.poll import PollView
 from newsroom.tally import Tally
 
 HOSTILE = "<b>bold</b> &amp; </a> <i"
@@ -236,38 +235,3 @@ def test_poll_view_refuses_a_tally_that_does_not_match_its_options() -> None:
         PollView(1, "Q", ("a", "b"), Tally((1,)), closed=False, results_visible=True)
     with pytest.raises(ValueError, match="options"):
         PollView(1, "Q", (), Tally(()), closed=False, results_visible=True)
-
-
-@pytest.mark.parametrize(
-    ("text", "limit", "expected"),
-    [
-        ("Short enough.", 20, "Short enough."),
-        ("Rates rose in May. Then they fell sharply again in June.", 30, "Rates rose in May. …"),
-        (
-            "Rates rose in May, then they fell sharply again in June.",
-            30,
-            "Rates rose in May, then they…",
-        ),
-        ("Rates rose, then fell sharply again in June.", 12, "Rates rose…"),
-        ("Supercalifragilistic", 8, "Superca…"),
-        ("Hi ---- -----------", 12, "Hi ---- ---…"),  # the only word break keeps too little
-        ("🇺🇦🇺🇦🇺🇦🇺🇦", 4, "🇺🇦…"),
-        ("👍🏽👍🏽👍🏽", 4, "👍🏽…"),
-        ("anything", 1, "…"),
-        ("anything", 0, ""),
-    ],
-)
-def test_shorten_cuts_at_sentence_then_word_then_whole_emoji(
-    text: str, limit: int, expected: str
-) -> None:
-    """Shortening prefers whole sentences, then whole words, and never splits an emoji."""
-    assert shorten(text, limit) == expected
-
-
-@given(text=st.text(max_size=300), limit=st.integers(min_value=0, max_value=320))
-def test_shorten_never_exceeds_the_limit(text: str, limit: int) -> None:
-    """A shortened text always fits, and text that fits is left alone."""
-    shortened = shorten(text, limit)
-    assert len(shortened) <= limit
-    if len(text) <= limit:
-        assert shortened == text

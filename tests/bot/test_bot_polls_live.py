@@ -7,10 +7,8 @@ import asyncio
 import itertools
 import random
 
-import pytest
 from polls_support import (
     StartBot,
-    bot_starter,
     create_article_poll,
     expected_content,
     post_poll_card,
@@ -20,15 +18,9 @@ from polls_support import (
 
 from bot.admins import ADMIN_ONLY
 from bot.telegram.callback_data import VoteTap, encode
-from emulator.simulation import Emulator, SimMessage
+from emulator.simulation import SimMessage
 from storage import polls, votes
 from storage.votes import Choice, Voter
-
-
-@pytest.fixture(name="start_bot")
-def start_bot_fixture(emulator: Emulator, database_url: str) -> StartBot:
-    """Runs the bot with chosen settings (default: as in production)."""
-    return bot_starter(emulator, database_url)
 
 
 def _versions(message: SimMessage) -> list[tuple[object, ...]]:

@@ -10,7 +10,6 @@ import pytest
 from harness import RunningBot, wait_until
 from polls_support import (
     StartBot,
-    bot_starter,
     create_article_poll,
     expected_content,
     post_poll_card,
@@ -22,15 +21,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.polls.votes import NOT_VALID, POLL_CLOSED, VOTE_REMOVED
 from bot.telegram.callback_data import VoteTap, encode
-from emulator.simulation import Emulator
 from storage.models import ResultsVisibility, Vote
 from storage.types import utcnow
-
-
-@pytest.fixture(name="start_bot")
-def start_bot_fixture(emulator: Emulator, database_url: str) -> StartBot:
-    """Runs the bot with chosen settings."""
-    return bot_starter(emulator, database_url)
 
 
 @pytest.fixture(name="bot")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 from bot_articles_support import final_status, reply_after
 from harness import RunningBot
-from polls_support import StartBot, bot_starter, create_article_poll, started_private_chat
+from polls_support import StartBot, create_article_poll, started_private_chat
 
 from bot.admins import ANSWERED_HERE, PRIVATE_ONLY
 from bot.articles.handlers import FETCHING
@@ -42,12 +42,6 @@ HUGE_ARGUMENTS = (
     ("/broadcast --" + "z" * HUGE + " hi", "Unknown option --zzz", "; use --groups"),
 )
 BOT_USERNAME = "newsdesk_bot"
-
-
-@pytest.fixture(name="start_bot")
-def start_bot_fixture(emulator: Emulator, database_url: str) -> StartBot:
-    """Runs the bot with chosen settings."""
-    return bot_starter(emulator, database_url)
 
 
 @dataclass

@@ -5,12 +5,11 @@ fetched but not confirmed change nothing the second time."""
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 
 import pytest
-from harness import BOT_TOKEN
+from harness import BOT_TOKEN, bot_env
 from polls_support import create_article_poll, expected_content
 from sqlmodel import col, select
 from telegram import Bot
@@ -27,15 +26,13 @@ VOTERS = 80
 
 
 def _env(emulator: Emulator, database_url: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST")}
-    env.update(
+    return bot_env(
         BOT_TOKEN=BOT_TOKEN,
         TELEGRAM_BASE_URL=emulator.base_url,
         DATABASE_URL=database_url,
         LOG_LEVEL="WARNING",
         PTB_TIMEDELTA="1",
     )
-    return env
 
 
 async def _start_bot(env: dict[str, str], workdir: Path) -> asyncio.subprocess.Process:

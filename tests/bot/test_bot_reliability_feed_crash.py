@@ -4,7 +4,6 @@ every item becomes one published article, none is left half-stored, none goes ou
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from bot_articles_support import FeedEntry, NewsSite, story_page
 from delivery_world import rows_left, subscribe_readers
-from harness import BOT_TOKEN, wait_until
+from harness import BOT_TOKEN, bot_env, wait_until
 from sqlmodel import col, func, select
 
 from emulator.simulation import Emulator
@@ -77,8 +76,7 @@ async def test_sigkill_mid_feed_ingest_then_restart(
     db = Database.connect(database_url)
     await upgrade(db)
     await subscribe_readers(emulator, db, READERS)
-    env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST")}
-    env.update(
+    env = bot_env(
         BOT_TOKEN=BOT_TOKEN,
         TELEGRAM_BASE_URL=emulator.base_url,
         DATABASE_URL=database_url,

@@ -5,53 +5,28 @@ opened stops the bot at start with one line."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import stat
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from harness import BOT_TOKEN
+from harness import BOT_TOKEN, run_bot_command, start_bot_process
 
 from emulator.simulation import Emulator
 from storage.engine import Database
 from storage.migrate import upgrade
 
-ROOT = Path(__file__).resolve().parents[2]
 # Every test here makes its own SQLite files.
 pytestmark = pytest.mark.sqlite_only
 
 
-def _env(**settings: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("BOT_", "TELEGRAM_", "WEBHOOK_", "DATABASE_", "LOG_"))
-    }
-    env.update(settings, BOT_TOKEN=BOT_TOKEN, PYTHONPATH=str(ROOT))
-    return env
-
-
 async def _bot(tmp_path: Path, *args: str, **settings: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=tmp_path,
-        env=_env(**settings),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await start_bot_process(tmp_path, *args, BOT_TOKEN=BOT_TOKEN, **settings)
 
 
 async def _bot_command(tmp_path: Path, *args: str, **settings: str) -> tuple[int, str, str]:
-    process = await _bot(tmp_path, *args, **settings)
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await run_bot_command(tmp_path, *args, BOT_TOKEN=BOT_TOKEN, **settings)
 
 
 def _mode(path: Path) -> int:

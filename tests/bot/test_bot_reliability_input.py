@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 from bot_articles_support import count_articles, final_status, reply_after
 from harness import RunningBot
-from polls_support import StartBot, bot_starter, started_private_chat
+from polls_support import StartBot, started_private_chat
 
 from bot.admins import ADMIN_ONLY
 from bot.articles.handlers import FETCHING
@@ -42,12 +42,6 @@ COMMANDS = (
     "autocards",
     "stats",
 )
-
-
-@pytest.fixture(name="start_bot")
-def start_bot_fixture(emulator: Emulator, database_url: str) -> StartBot:
-    """Runs the bot with chosen settings."""
-    return bot_starter(emulator, database_url)
 
 
 @dataclass

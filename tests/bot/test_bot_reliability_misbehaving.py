@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,10 +13,9 @@ from pathlib import Path
 import pytest
 from bot_articles_support import FeedEntry, run_bot, serve_news_site
 from delivery_world import copies_per_chat, subscribe_readers
-from harness import BOT_TOKEN, RunningBot, wait_until
+from harness import BOT_TOKEN, RunningBot, run_bot_command, wait_until
 from polls_support import (
     StartBot,
-    bot_starter,
     create_article_poll,
     expected_content,
     post_poll_card,
@@ -33,15 +30,6 @@ from bot.telegram.callback_data import VoteTap, encode
 from emulator.simulation import Emulator, SimMessage
 from storage import broadcasts, feeds
 from storage.models import Vote
-
-ROOT = Path(__file__).resolve().parents[2]
-_SETTING_NAMES = {"BOT_TOKEN", "TELEGRAM_BASE_URL", "DATABASE_URL", "ADMIN_IDS", "LOG_LEVEL"}
-
-
-@pytest.fixture(name="start_bot")
-def start_bot_fixture(emulator: Emulator, database_url: str) -> StartBot:
-    """Runs the bot with chosen settings, after the test has set the emulator up."""
-    return bot_starter(emulator, database_url)
 
 
 async def _welcome(emu: Emulator, name: str) -> SimMessage:
@@ -211,7 +199,7 @@ async def test_broadcast_report_reaches_the_admin_when_edits_answer_null(
     )
     emu.inject_faults("result", methods={"editMessageText"}, seconds=120)
     with caplog.at_level(logging.WARNING, logger="bot.broadcasts.progress"):
-        await services.delivery.start(running_bot.application.bot, keep_live_claims=True)
+        await services.delivery.start()
         services.wake_delivery()
         report = await emu.wait_for(
             lambda: next(
@@ -298,27 +286,16 @@ async def test_a_start_failing_at_get_me_leaves_no_session_unclosed(
     emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
     database = tmp_path / "bot.db"
     emulator.inject_faults(500, methods={"getMe"}, seconds=120)
-    env = {k: v for k, v in os.environ.items() if k not in _SETTING_NAMES}
-    env |= {
-        "PYTHONPATH": str(ROOT),
-        "BOT_TOKEN": BOT_TOKEN,
-        "TELEGRAM_BASE_URL": emulator.base_url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "PTB_TIMEDELTA": "1",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
+    code, _, err = await run_bot_command(
+        tmp_path,
         "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        BOT_TOKEN=BOT_TOKEN,
+        TELEGRAM_BASE_URL=emulator.base_url,
+        DATABASE_URL=f"sqlite+aiosqlite:///{database}",
+        PTB_TIMEDELTA="1",
     )
-    _, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 1
-    lines = err.decode().strip().splitlines()
+    assert code == 1
+    lines = err.strip().splitlines()
     assert lines[-1].startswith("error: Telegram did not answer at start ("), lines
-    assert "Traceback" not in err.decode()
-    assert "Unclosed" not in err.decode(), err.decode()[-2000:]
+    assert "Traceback" not in err
+    assert "Unclosed" not in err, err[-2000:]

@@ -11,7 +11,6 @@ from bot_articles_support import final_status, reply_after
 from harness import RunningBot, wait_until
 from polls_support import (
     StartBot,
-    bot_starter,
     create_article_poll,
     post_poll_card,
     started_private_chat,
@@ -21,18 +20,11 @@ from sqlmodel import col, func, select
 from bot.polls.tap_limit import SLOW_DOWN, TapLimiter
 from bot.runtime.update_ledger import UpdateLedger
 from bot.telegram.callback_data import VoteTap, encode
-from emulator.simulation import Emulator
 from storage.engine import Database
 from storage.migrate import upgrade
 from storage.models import Article, Delivery, Vote
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "articles"
-
-
-@pytest.fixture(name="start_bot")
-def start_bot_fixture(emulator: Emulator, database_url: str) -> StartBot:
-    """Runs the bot with chosen settings."""
-    return bot_starter(emulator, database_url)
 
 
 @pytest.fixture(name="bot")

@@ -13,14 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import BOT_TOKEN, RunningBot, wait_until
+from harness import BOT_TOKEN, ROOT, RunningBot, run_bot_command, wait_until
 from sqlmodel import SQLModel, select
 
 from bot.logs import RedactingFormatter
 from emulator.simulation import Emulator
 
 SECRET = BOT_TOKEN.partition(":")[2]
-ROOT = Path(__file__).resolve().parents[2]
 # A well-formed token the emulator (like Telegram) has never issued.
 UNKNOWN_TOKEN = "987654321:a-token-nobody-issued-Xq7"
 REFUSED = "error: Telegram rejected BOT_TOKEN (check the token and TELEGRAM_BASE_URL)"
@@ -81,29 +80,6 @@ async def test_token_stays_out_of_debug_logs_tracebacks_and_the_database(
     assert SECRET not in dump
 
 
-async def _bot_command(tmp_path: Path, *args: str, **settings: str) -> tuple[int, str, str]:
-    """`python -m bot ARGS` in its own process, with only the given settings."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("BOT_", "TELEGRAM_", "WEBHOOK_", "DATABASE_", "LOG_"))
-    }
-    env.update(settings, PYTHONPATH=str(ROOT))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
 @pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("token", "api_path", "mode"),
@@ -123,7 +99,7 @@ async def test_a_token_telegram_refuses_is_one_line_and_never_printed(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    code, out, err = await _bot_command(
+    code, out, err = await run_bot_command(
         tmp_path,
         *mode.split(),
         BOT_TOKEN=token,

@@ -3,41 +3,28 @@ environment."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
-from harness import BOT_TOKEN
+from harness import BOT_TOKEN, run_bot_command
 
 from storage import chats
 from storage.engine import Database
 from storage.migrate import upgrade
 from storage.models import ChatKind
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 async def _backup(tmp_path: Path, database_url: str, target: Path) -> tuple[int, str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(BOT_TOKEN=BOT_TOKEN, DATABASE_URL=database_url, ADMIN_IDS="1", PYTHONPATH=str(ROOT))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
+    return await run_bot_command(
+        tmp_path,
         "db",
         "backup",
         str(target),
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        BOT_TOKEN=BOT_TOKEN,
+        DATABASE_URL=database_url,
+        ADMIN_IDS="1",
     )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 @pytest.mark.sqlite_only

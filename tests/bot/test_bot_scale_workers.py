@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from delivery_world import subscribe_group, subscribe_readers
-from harness import BOT_TOKEN, wait_until
+from harness import BOT_TOKEN, bot_env, wait_until
 from polls_support import create_article_poll, expected_content, shows
 from sqlmodel import col, select
 
@@ -41,7 +41,6 @@ pytestmark = [
     ),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 3
 READERS = 160
 VOTERS = 40
@@ -79,8 +78,7 @@ def _free_port() -> int:
 def _worker_env(
     emulator: Emulator, database_url: str, admin: SimUser, port: int
 ) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST")}
-    env.update(
+    return bot_env(
         BOT_TOKEN=BOT_TOKEN,
         TELEGRAM_BASE_URL=emulator.base_url,
         DATABASE_URL=database_url,
@@ -94,9 +92,7 @@ def _worker_env(
         POLL_EDIT_INTERVAL="1",
         LOG_LEVEL="INFO",
         PTB_TIMEDELTA="1",
-        PYTHONPATH=str(ROOT),
     )
-    return env
 
 
 async def _live_workers(db: Database, count: int) -> int | None:

@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from bot_articles_support import SEED_TITLE, NewsSite, count_articles, run_bot, serve_news_site
+from bot_articles_support import SEED_TITLE, NewsSite, count_articles, run_bot
 from harness import BOT_TOKEN, RunningBot, wait_until
 from sharing_support import (
     article_url,
@@ -116,13 +116,6 @@ async def test_autocards_is_a_group_switch(running_bot: RunningBot) -> None:
     assert (await _command(emu, owner, "/autocards on", group)).text == (
         f"{AUTOCARDS_ON}\n\n{AUTOCARDS_CANNOT_SEE}"
     )
-
-
-@pytest.fixture(name="site")
-async def fixture_site() -> AsyncIterator[NewsSite]:
-    """A news site on 127.0.0.1 serving the seed-shaped page."""
-    async with serve_news_site() as site:
-        yield site
 
 
 async def test_links_to_listed_sites_are_read_first(

@@ -15,6 +15,7 @@ from telegram.ext import (
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    MessageReactionHandler,
 )
 
 from bot.app import HANDLED_UPDATES
@@ -73,6 +74,26 @@ _PROBES: dict[type[BaseHandler[Any, Any, Any]], dict[str, list[dict[str, Any]]]]
         "chosen_inline_result": [{"result_id": "1", "from": _USER, "query": "climate"}]
     },
     ChatMemberHandler: {"my_chat_member": [_MEMBER_CHANGE], "chat_member": [_MEMBER_CHANGE]},
+    MessageReactionHandler: {
+        "message_reaction": [
+            {
+                "chat": _GROUP,
+                "message_id": 1,
+                "user": _USER,
+                "date": 0,
+                "old_reaction": [],
+                "new_reaction": [{"type": "emoji", "emoji": "👍"}],
+            }
+        ],
+        "message_reaction_count": [
+            {
+                "chat": _GROUP,
+                "message_id": 1,
+                "date": 0,
+                "reactions": [{"type": {"type": "emoji", "emoji": "👍"}, "total_count": 1}],
+            }
+        ],
+    },
 }
 
 
@@ -96,7 +117,7 @@ async def test_polling_asks_only_for_handled_updates_and_gets_no_other(
     running_bot: RunningBot,
 ) -> None:
     """Every getUpdates carries exactly HANDLED_UPDATES; a reader's edit (edited_message) and a
-    reaction the bot never asked for are not delivered, and the bot goes on answering."""
+    poll answer the bot never asked for are not delivered, and the bot goes on answering."""
     emu, account = running_bot.emulator, running_bot.account
     reader = emu.create_user("Elif")
     chat = emu.private_chat(reader)
@@ -105,12 +126,12 @@ async def test_polling_asks_only_for_handled_updates_and_gets_no_other(
     await emu.wait_for_bot_message(chat, timeout=10)
     await emu.edit_message(reader, start, "/start again")
     # A kind nothing handles, in a shape python-telegram-bot cannot even parse.
-    emu.world.enqueue(account, "message_reaction", {"chat": _PRIVATE, "reaction": "?"})
+    emu.world.enqueue(account, "poll_answer", {"chat": _PRIVATE, "option_ids": "?"})
     asked = await emu.send_message(reader, "/help")
     reply = await emu.wait_for_bot_message(chat, after=asked.message_id, timeout=10)
     assert "/subscribe" in reply.text
 
-    # Updates go out in order: the edit and the reaction, had they been queued, came first.
+    # Updates go out in order: the edit and the poll answer, had they been queued, came first.
     calls = emu.requests("getUpdates")
     assert calls
     assert [call.params["allowed_updates"] for call in calls] == [list(HANDLED_UPDATES)] * len(

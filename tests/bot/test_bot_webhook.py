@@ -5,16 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import signal
 import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
-from harness import BOT_TOKEN, make_settings
+from harness import BOT_TOKEN, make_settings, start_bot_process
 
 from bot.app import HANDLED_UPDATES, build_application
 from bot.runtime.webhook import SECRET_HEADER, WebhookReceiver, webhook
@@ -23,7 +21,6 @@ from emulator.simulation import Emulator
 from storage.engine import Database
 
 SECRET = "webhook-secret_0123456789abcdefghijkl"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:
@@ -182,8 +179,10 @@ async def test_run_webhook_subprocess_answers_and_keeps_secrets(
     """`python -m bot run --webhook` registers itself, answers pushed updates, logs no secret."""
     emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOK_", "BOT_"))}
-    env.update(
+    process = await start_bot_process(
+        tmp_path,
+        "run",
+        "--webhook",
         BOT_TOKEN=BOT_TOKEN,
         TELEGRAM_BASE_URL=emulator.base_url,
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
@@ -191,18 +190,6 @@ async def test_run_webhook_subprocess_answers_and_keeps_secrets(
         WEBHOOK_SECRET=SECRET,
         WEBHOOK_PORT=str(port),
         LOG_LEVEL="DEBUG",
-        PYTHONPATH=str(ROOT),
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--webhook",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
     )
     try:
         await emulator.wait_for(lambda: emulator.requests("setWebhook"), timeout=30)

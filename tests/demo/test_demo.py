@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
-import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
+from harness import run_bot_command
 from rich.console import Console
 
 from demo.run import DemoOptions, run_demo
@@ -18,7 +17,6 @@ from demo.view import DemoStatus, make_view
 from demo.voting import DemoPoll, plan_votes
 from emulator.simulation import Emulator
 
-ROOT = Path(__file__).resolve().parents[2]
 # The demo makes its own SQLite file; the PostgreSQL pass has nothing to add.
 pytestmark = pytest.mark.sqlite_only
 
@@ -48,6 +46,24 @@ async def test_small_demo_passes_every_self_check(tmp_path: Path) -> None:
     assert summary.poll_copies == 48
     assert summary.errors_429 == 0
     assert "demo passed" in output.getvalue()
+
+
+async def test_the_demo_writes_its_main_articles_report_chart_beside_the_database(
+    tmp_path: Path,
+) -> None:
+    """The summary's report chart of the main article is a PNG beside --db, its path printed."""
+    output = io.StringIO()
+    console = Console(file=output, width=400)
+
+    summary = await run_demo(
+        DemoOptions(readers=20, seconds=3, db_path=tmp_path / "demo.db"), console=console
+    )
+
+    chart = summary.report_chart
+    assert chart is not None
+    assert chart.parent == tmp_path
+    assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert f"Report chart of the main article: {chart}" in output.getvalue()
 
 
 def test_vote_plan_has_a_burst_a_tail_and_second_thoughts() -> None:
@@ -83,26 +99,10 @@ def test_vote_plan_has_a_burst_a_tail_and_second_thoughts() -> None:
 @pytest.mark.slow
 async def test_demo_command_exits_zero_with_its_summary(tmp_path: Path) -> None:
     """`python -m bot demo` needs no token or settings and prints the passed self-check."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_"))}
-    env["PYTHONPATH"] = str(ROOT)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "demo",
-        "--readers",
-        "30",
-        "--seconds",
-        "3",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    code, text, err = await run_bot_command(
+        tmp_path, "demo", "--readers", "30", "--seconds", "3", timeout=120
     )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-
-    text = out.decode()
-    assert process.returncode == 0, text + err.decode()
+    assert code == 0, text + err
     assert "30 readers in 34 chats got 3 articles" in text
     for name in CHECK_NAMES:
         assert f"{name}" in text

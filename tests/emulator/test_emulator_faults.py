@@ -14,39 +14,15 @@ from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 from telegram.request import HTTPXRequest
 
-from emulator.limits import RateLimits
 from emulator.simulation import BotAccount, Emulator, SimUser
 
-TOKEN = "555666:faults-test-token"
 
-
-@pytest.fixture(name="emu")
-async def emu_fixture() -> AsyncIterator[Emulator]:
-    """An emulator without flood limits."""
-    async with Emulator(limits=RateLimits.unlimited()) as running:
-        yield running
-
-
-@pytest.fixture(name="account")
-def account_fixture(emu: Emulator) -> BotAccount:
-    """The bot registered with the emulator."""
-    return emu.add_bot(TOKEN)
-
-
-@pytest.fixture(name="bot")
-async def bot_fixture(emu: Emulator, account: BotAccount) -> AsyncIterator[Bot]:
-    """python-telegram-bot's real client, with a short read timeout."""
+@pytest.fixture(name="impatient_bot")
+async def impatient_bot_fixture(emu: Emulator, account: BotAccount) -> AsyncIterator[Bot]:
+    """python-telegram-bot's real client, giving up on an answer after half a second."""
     request = HTTPXRequest(read_timeout=0.5)
     async with Bot(account.token, base_url=emu.base_url, request=request) as bot:
         yield bot
-
-
-@pytest.fixture(name="reader")
-async def reader_fixture(emu: Emulator, account: BotAccount) -> SimUser:
-    """A user who started the bot."""
-    user = emu.create_user("Rita")
-    await emu.send_message(user, "/start", bot=account)
-    return user
 
 
 async def test_count_faults_answer_5xx_then_the_method_works(
@@ -64,11 +40,13 @@ async def test_count_faults_answer_5xx_then_the_method_works(
     assert [r.status for r in emu.requests("sendMessage")] == [502, 502, 200]
 
 
-async def test_faults_leave_other_methods_alone(emu: Emulator, bot: Bot, reader: SimUser) -> None:
+async def test_faults_leave_other_methods_alone(
+    emu: Emulator, account: BotAccount, bot: Bot, reader: SimUser
+) -> None:
     """A fault limited to sendMessage does not touch getMe."""
     emu.inject_faults(503, methods={"sendMessage"}, count=1)
     me = await bot.get_me()
-    assert me.id == 555666
+    assert me.id == account.id
     with pytest.raises(NetworkError):
         await bot.send_message(reader.id, "hello")
 
@@ -84,18 +62,18 @@ async def test_timed_faults_expire(emu: Emulator, bot: Bot, reader: SimUser) -> 
 
 
 async def test_timeout_fault_holds_the_request_without_doing_it(
-    emu: Emulator, bot: Bot, reader: SimUser
+    emu: Emulator, impatient_bot: Bot, reader: SimUser
 ) -> None:
     """A held request times out in the client and posts nothing."""
     emu.inject_faults("timeout", methods={"sendMessage"}, count=1, hold=2.0)
     with pytest.raises(TimedOut):
-        await bot.send_message(reader.id, "lost")
-    await bot.send_message(reader.id, "kept")
+        await impatient_bot.send_message(reader.id, "lost")
+    await impatient_bot.send_message(reader.id, "kept")
     assert [m.text for m in emu.bot_messages(emu.private_chat(reader))] == ["kept"]
 
 
 async def test_result_fault_answers_ok_with_null_and_edits_nothing(
-    emu: Emulator, bot: Bot, reader: SimUser
+    emu: Emulator, account: BotAccount, bot: Bot, reader: SimUser
 ) -> None:
     """An edit answered `"ok": true, "result": null`: the request is recorded, the text stays."""
     sent = await bot.send_message(reader.id, "before")
@@ -103,7 +81,7 @@ async def test_result_fault_answers_ok_with_null_and_edits_nothing(
     async with (
         ClientSession() as http,
         http.post(
-            f"{emu.base_url}{TOKEN}/editMessageText",
+            f"{emu.base_url}{account.token}/editMessageText",
             json={"chat_id": reader.id, "message_id": sent.message_id, "text": "after"},
         ) as response,
     ):

@@ -12,39 +12,17 @@ from aiohttp import web
 from telegram import Bot
 from telegram.error import BadRequest, Conflict
 
-from emulator.limits import RateLimits
 from emulator.simulation import BotAccount, Emulator, SimUser
 
-TOKEN = "333444:updates-test-token"
 SECOND_POLLER = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is "
     "running"
 )
 
 
-@pytest.fixture(name="emu")
-async def emu_fixture() -> AsyncIterator[Emulator]:
-    """An emulator without flood limits."""
-    async with Emulator(limits=RateLimits.unlimited()) as running:
-        yield running
-
-
-@pytest.fixture(name="account")
-def account_fixture(emu: Emulator) -> BotAccount:
-    """The bot registered with the emulator."""
-    return emu.add_bot(TOKEN)
-
-
-@pytest.fixture(name="bot")
-async def bot_fixture(emu: Emulator, account: BotAccount) -> AsyncIterator[Bot]:
-    """python-telegram-bot's real client talking to the emulator."""
-    async with Bot(account.token, base_url=emu.base_url) as bot:
-        yield bot
-
-
-@pytest.fixture(name="reader")
-def reader_fixture(emu: Emulator) -> SimUser:
-    """A user."""
+@pytest.fixture(name="newcomer")
+def newcomer_fixture(emu: Emulator) -> SimUser:
+    """Rita, who has not written to the bot yet: what a test has her send are its only updates."""
     return emu.create_user("Rita")
 
 
@@ -83,11 +61,11 @@ async def receiver_fixture() -> AsyncIterator[Receiver]:
 
 
 async def test_updates_carry_increasing_ids_and_offset_confirms(
-    emu: Emulator, bot: Bot, reader: SimUser
+    emu: Emulator, bot: Bot, newcomer: SimUser
 ) -> None:
     """Updates come in order with increasing ids; an offset forgets every earlier update."""
     for text in ("one", "two", "three"):
-        await emu.send_message(reader, text)
+        await emu.send_message(newcomer, text)
     updates = await bot.get_updates()
     assert [u.message.text for u in updates if u.message] == ["one", "two", "three"]
     ids = [u.update_id for u in updates]
@@ -98,10 +76,10 @@ async def test_updates_carry_increasing_ids_and_offset_confirms(
     assert emu.pending_updates() == 2
 
 
-async def test_limit_and_negative_offset(emu: Emulator, bot: Bot, reader: SimUser) -> None:
+async def test_limit_and_negative_offset(emu: Emulator, bot: Bot, newcomer: SimUser) -> None:
     """limit caps the batch; a negative offset keeps only the last updates."""
     for number in range(5):
-        await emu.send_message(reader, f"m{number}")
+        await emu.send_message(newcomer, f"m{number}")
     assert len(await bot.get_updates(limit=2)) == 2
     last_two = await bot.get_updates(offset=-2)
     assert [u.message.text for u in last_two if u.message] == ["m3", "m4"]
@@ -109,38 +87,38 @@ async def test_limit_and_negative_offset(emu: Emulator, bot: Bot, reader: SimUse
 
 
 async def test_long_poll_wakes_on_a_new_update(
-    emu: Emulator, bot: Bot, reader: SimUser, account: BotAccount
+    emu: Emulator, bot: Bot, newcomer: SimUser, account: BotAccount
 ) -> None:
     """A waiting getUpdates returns as soon as a user writes."""
     poll = asyncio.create_task(bot.get_updates(timeout=30))
     await emu.wait_for(lambda: account.poll_generation == 1)
-    await emu.send_message(reader, "wake up")
+    await emu.send_message(newcomer, "wake up")
     updates = await asyncio.wait_for(poll, timeout=10)
     assert [u.message.text for u in updates if u.message] == ["wake up"]
 
 
 async def test_second_poller_terminates_the_first(
-    emu: Emulator, bot: Bot, reader: SimUser, account: BotAccount
+    emu: Emulator, bot: Bot, newcomer: SimUser, account: BotAccount
 ) -> None:
     """A second concurrent getUpdates makes the earlier one fail with 409 Conflict."""
     first = asyncio.create_task(bot.get_updates(timeout=30))
     await emu.wait_for(lambda: account.poll_generation == 1)
-    async with Bot(TOKEN, base_url=emu.base_url) as second_instance:
+    async with Bot(account.token, base_url=emu.base_url) as second_instance:
         second = asyncio.create_task(second_instance.get_updates(timeout=30))
         with pytest.raises(Conflict) as caught:
             await first
         assert caught.value.message == SECOND_POLLER
-        await emu.send_message(reader, "for the survivor")
+        await emu.send_message(newcomer, "for the survivor")
         updates = await second
     assert [u.message.text for u in updates if u.message] == ["for the survivor"]
 
 
 async def test_allowed_updates_persist_across_calls(
-    emu: Emulator, bot: Bot, reader: SimUser
+    emu: Emulator, bot: Bot, newcomer: SimUser
 ) -> None:
     """Once a poll asks only for callback queries, later messages are not delivered."""
     await bot.get_updates(allowed_updates=["callback_query"])
-    await emu.send_message(reader, "ignored")
+    await emu.send_message(newcomer, "ignored")
     assert await bot.get_updates() == ()
 
 
@@ -158,11 +136,11 @@ async def test_chat_member_updates_are_opt_in(emu: Emulator, bot: Bot) -> None:
 
 
 async def test_webhook_receives_updates_with_the_secret_header(
-    emu: Emulator, bot: Bot, reader: SimUser, receiver: Receiver
+    emu: Emulator, bot: Bot, newcomer: SimUser, receiver: Receiver
 ) -> None:
     """Updates are POSTed as JSON with X-Telegram-Bot-Api-Secret-Token."""
     assert await bot.set_webhook(receiver.url, secret_token="s3cr3t-_")
-    await emu.send_message(reader, "pushed")
+    await emu.send_message(newcomer, "pushed")
     await emu.wait_for(lambda: receiver.bodies)
     assert receiver.bodies[0]["message"]["text"] == "pushed"
     assert receiver.secrets == ["s3cr3t-_"]
@@ -171,12 +149,12 @@ async def test_webhook_receives_updates_with_the_secret_header(
 
 
 async def test_webhook_retries_after_a_failure_and_reports_it(
-    emu: Emulator, bot: Bot, reader: SimUser, receiver: Receiver
+    emu: Emulator, bot: Bot, newcomer: SimUser, receiver: Receiver
 ) -> None:
     """A 500 from the endpoint is retried; getWebhookInfo shows the last error."""
     receiver.failures_left = 2
     await bot.set_webhook(receiver.url)
-    await emu.send_message(reader, "eventually")
+    await emu.send_message(newcomer, "eventually")
     await emu.wait_for(lambda: receiver.bodies)
     assert receiver.bodies[0]["message"]["text"] == "eventually"
     info = await bot.get_webhook_info()
@@ -193,9 +171,9 @@ async def test_polling_while_a_webhook_is_set_conflicts(bot: Bot, receiver: Rece
     assert await bot.get_updates() == ()
 
 
-async def test_drop_pending_updates(emu: Emulator, bot: Bot, reader: SimUser) -> None:
+async def test_drop_pending_updates(emu: Emulator, bot: Bot, newcomer: SimUser) -> None:
     """deleteWebhook(drop_pending_updates=True) forgets the queued updates."""
-    await emu.send_message(reader, "stale")
+    await emu.send_message(newcomer, "stale")
     await bot.delete_webhook(drop_pending_updates=True)
     assert emu.pending_updates() == 0
 

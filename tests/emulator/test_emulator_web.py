@@ -137,13 +137,6 @@ async def newsroom_fixture(web_emulator: Emulator) -> AsyncIterator[Newsroom]:
             await application.stop()
 
 
-@pytest.fixture(name="http")
-async def http_fixture() -> AsyncIterator[aiohttp.ClientSession]:
-    """An HTTP client for the web view's JSON."""
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def get_json(http: aiohttp.ClientSession, url: str) -> Any:
     async with http.get(url) as response:
         assert response.status == 200, await response.text()

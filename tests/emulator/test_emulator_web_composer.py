@@ -48,13 +48,6 @@ def account_fixture(emulator: Emulator) -> BotAccount:
     return emulator.add_bot(TOKEN, username="desk_bot", first_name="Desk")
 
 
-@pytest.fixture(name="http")
-async def http_fixture() -> AsyncIterator[aiohttp.ClientSession]:
-    """An HTTP client for the composer's JSON."""
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 @pytest.fixture(name="rita")
 def rita_fixture(emulator: Emulator) -> SimUser:
     """Rita, a reader."""

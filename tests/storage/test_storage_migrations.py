@@ -12,7 +12,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel, col, select
 
-from storage import seen_updates
+from newsroom.engagement import ReactionCount, ReactionKind
+from storage import engagement, seen_updates
 from storage.chats import upsert_chat
 from storage.engine import Database
 from storage.migrate import (
@@ -128,7 +129,7 @@ async def test_migrated_tables_columns_indexes_and_constraints_match_the_models(
 
 async def test_upgrade_leaves_the_database_at_head(db: Database) -> None:
     """After upgrading, the database reports the newest revision the code knows."""
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
     assert await current_revision(db) == head_revision()
 
 
@@ -230,3 +231,235 @@ async def test_upgrade_to_0002_keeps_seen_updates_and_their_repeats(empty_db: Da
             forget_before=now - timedelta(days=1),
         )
     assert new == {104}
+
+
+_AT = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
+READER_ID = 1001
+CHANNEL_ID = -1_001_000_000_001
+
+# One or more rows in every table revision 0002 has, as the bot of that release wrote them.
+ROWS_0002: dict[str, list[dict[str, Any]]] = {
+    "chats": [
+        {
+            "id": chat_id,
+            "kind": kind,
+            "title": title,
+            "subscribed": True,
+            "active": True,
+            "subscribed_at": _AT,
+            "topics": ["harbour"],
+            "settings": {"autocards": False},
+            "created_at": _AT,
+            "updated_at": _AT,
+        }
+        for chat_id, kind, title in (
+            (READER_ID, "private", "Rita"),
+            (CHANNEL_ID, "channel", "Harbour News"),
+        )
+    ],
+    "users": [{"id": READER_ID, "first_name": "Rita", "created_at": _AT, "last_seen_at": _AT}],
+    "articles": [
+        {
+            "id": 1,
+            "canonical_url": "https://news.example/ferry",
+            "title": "Night ferry extended",
+            "key_points": ["Runs until 2 a.m."],
+            "topics": ["harbour"],
+            "related": [{"title": "Timetable", "url": "https://news.example/t"}],
+            "status": "published",
+            "pushed_at": _AT,
+            "created_at": _AT,
+            "updated_at": _AT,
+        }
+    ],
+    "feeds": [{"id": 1, "url": "https://news.example/feed", "first_seen_at": _AT}],
+    "feed_items_seen": [
+        {
+            "id": 1,
+            "key": "guid-1",
+            "feed_url": "https://news.example/feed",
+            "article_id": 1,
+            "seen_at": _AT,
+        }
+    ],
+    "polls": [
+        {
+            "id": 1,
+            "article_id": 1,
+            "question": "Agree?",
+            "is_closed": False,
+            "results_visibility": "always",
+            "created_at": _AT,
+        }
+    ],
+    "poll_options": [
+        {"id": 1, "poll_id": 1, "position": 0, "text": "Yes"},
+        {"id": 2, "poll_id": 1, "position": 1, "text": "No"},
+    ],
+    "votes": [
+        {
+            "id": 1,
+            "poll_id": 1,
+            "user_id": READER_ID,
+            "option_id": 1,
+            "chat_id": READER_ID,
+            "cast_at": _AT,
+            "updated_at": _AT,
+        }
+    ],
+    "poll_messages": [
+        {
+            "id": 1,
+            "poll_id": 1,
+            "chat_id": CHANNEL_ID,
+            "message_id": 71,
+            "dirty": False,
+            "retired": False,
+            "created_at": _AT,
+        }
+    ],
+    "broadcasts": [
+        {
+            "id": 1,
+            "author_id": READER_ID,
+            "html": "Hello",
+            "target_kinds": [],
+            "target_topics": [],
+            "status": "done",
+            "total": 1,
+            "sent": 1,
+            "failed": 0,
+            "blocked": 0,
+            "cancelled": 0,
+            "created_at": _AT,
+        }
+    ],
+    "deliveries": [
+        {
+            "id": 1,
+            "kind": "article",
+            "article_id": 1,
+            "chat_id": READER_ID,
+            "status": "sent",
+            "attempts": 1,
+            "message_id": 50,
+            "created_at": _AT,
+            "updated_at": _AT,
+            "sent_at": _AT,
+        },
+        {
+            "id": 2,
+            "kind": "article",
+            "article_id": 1,
+            "chat_id": CHANNEL_ID,
+            "status": "sent",
+            "attempts": 1,
+            "message_id": 70,
+            "created_at": _AT,
+            "updated_at": _AT,
+            "sent_at": _AT,
+        },
+        {
+            "id": 3,
+            "kind": "broadcast",
+            "broadcast_id": 1,
+            "chat_id": READER_ID,
+            "status": "sent",
+            "attempts": 1,
+            "message_id": 60,
+            "created_at": _AT,
+            "updated_at": _AT,
+            "sent_at": _AT,
+        },
+    ],
+    "scheduled_actions": [
+        {
+            "id": 1,
+            "kind": "publish",
+            "due_at": _AT,
+            "status": "done",
+            "author_id": READER_ID,
+            "chat_id": READER_ID,
+            "url": "https://news.example/ferry",
+            "created_at": _AT,
+        }
+    ],
+    "leases": [{"name": "leader", "holder": "worker-1", "expires_at": _AT, "acknowledged": 3}],
+    "worker_joins": [{"id": 1, "serial": 3}],
+    "send_lanes": [{"lane": "bot", "next_free": 12.5}],
+    "chat_pace": [{"chat": str(READER_ID), "next_free": 13.25}],
+    "poll_changes": [{"poll_id": 1, "serial": 7}],
+    "seen_updates": [{"update_id": 101, "seen_at": _AT, "digest": "c101"}],
+}
+
+
+def _tables_at(connection: Connection) -> sa.MetaData:
+    metadata = sa.MetaData()
+    metadata.reflect(connection)
+    metadata.remove(metadata.tables[VERSION_TABLE])
+    return metadata
+
+
+def _fill(connection: Connection, metadata: sa.MetaData) -> None:
+    for table in metadata.sorted_tables:
+        for row in ROWS_0002[table.name]:
+            connection.execute(table.insert().values(row))
+
+
+def _every_row(connection: Connection, metadata: sa.MetaData) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        table.name: [
+            tuple(row)
+            for row in connection.execute(sa.select(table).order_by(*table.primary_key.columns))
+        ]
+        for table in metadata.sorted_tables
+    }
+
+
+async def test_upgrade_to_0003_keeps_every_row_and_counts_the_copies_sent_before(
+    empty_db: Database,
+) -> None:
+    """Every row of every table a 0002 database holds is still there, unchanged, after the
+    upgrade; reactions on copies delivered before it count for their article, and chats
+    subscribed before it count as subscribers throughout their history."""
+    await upgrade(empty_db, "0002")
+    async with empty_db.engine.begin() as connection:
+        tables_0002 = await connection.run_sync(_tables_at)
+        assert set(tables_0002.tables) == set(ROWS_0002)
+        await connection.run_sync(_fill, tables_0002)
+        before = await connection.run_sync(_every_row, tables_0002)
+
+    await upgrade(empty_db)
+
+    async with empty_db.engine.connect() as connection:
+        after = await connection.run_sync(_every_row, tables_0002)
+    assert after == before
+    assert all(before[table] for table in ROWS_0002)
+    async with empty_db.transaction() as session:
+        on_card = await engagement.record_reaction_count(
+            session,
+            chat_id=CHANNEL_ID,
+            message_id=70,
+            reactions=[ReactionCount(ReactionKind.EMOJI, "👍", 4)],
+        )
+        on_poll = await engagement.record_user_reaction(
+            session,
+            chat_id=CHANNEL_ID,
+            message_id=71,
+            user_id=READER_ID,
+            reactions=[(ReactionKind.EMOJI, "❤")],
+        )
+        on_broadcast = await engagement.record_reaction_count(
+            session,
+            chat_id=READER_ID,
+            message_id=60,
+            reactions=[ReactionCount(ReactionKind.EMOJI, "👍", 1)],
+        )
+        report = await engagement.article_engagement(session, article_id=1, clicks_tracked=False)
+        history = await engagement.subscriber_history(session, days=3, now=datetime.now(UTC))
+    assert (on_card, on_poll, on_broadcast) == (True, True, False)
+    assert report is not None
+    assert (report.reached, report.voters, report.option_counts) == (2, 1, (1, 0))
+    assert report.reaction_total == 5
+    assert [day.by_kind["private"] for day in history] == [1, 1, 1]
+    assert [day.by_kind["channel"] for day in history] == [1, 1, 1]

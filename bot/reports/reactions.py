@@ -1,0 +1,80 @@
+"""Readers' reactions on the copies the bot delivered: each update stored as the copy's counts.
+
+``message_reaction_count`` (channels, anonymous) carries a copy's full counts; ``message_reaction``
+(private chats and groups) one user's reactions now. Either replaces what was stored for the copy
+(storage/engagement.py says how); a reaction on a message that is no copy of an article is ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import ReactionType, ReactionTypeCustomEmoji, ReactionTypeEmoji, Update
+
+from bot.services import BotContext
+from newsroom.engagement import ReactionCount, ReactionKind
+from storage import engagement
+
+log = logging.getLogger(__name__)
+
+# The key a paid (star) reaction is stored under: it has no emoji or id of its own.
+PAID_KEY = "paid"
+
+
+def reaction_key(reaction: ReactionType) -> tuple[ReactionKind, str]:
+    """A Telegram reaction as a kind and key: the emoji, the custom emoji's id, or "paid"."""
+    if isinstance(reaction, ReactionTypeEmoji):
+        return ReactionKind.EMOJI, reaction.emoji
+    if isinstance(reaction, ReactionTypeCustomEmoji):
+        return ReactionKind.CUSTOM, reaction.custom_emoji_id
+    return ReactionKind.PAID, PAID_KEY
+
+
+def _keys(reactions: Sequence[ReactionType]) -> list[tuple[ReactionKind, str]]:
+    return [reaction_key(reaction) for reaction in reactions]
+
+
+async def reaction_changed(update: Update, context: BotContext) -> None:
+    """A user changed their reactions on a message: their reactions there now replace theirs."""
+    if (changed := update.message_reaction) is None:
+        return
+    # A reaction made on behalf of a chat (an anonymous admin, a channel) is the chat's.
+    actor = changed.user.id if changed.user is not None else None
+    if actor is None and changed.actor_chat is not None:
+        actor = changed.actor_chat.id
+    if actor is None:
+        log.info("reaction in chat %s without a user or chat: ignored", changed.chat.id)
+        return
+    async with context.services.db.transaction() as session:
+        stored = await engagement.record_user_reaction(
+            session,
+            chat_id=changed.chat.id,
+            message_id=changed.message_id,
+            user_id=actor,
+            reactions=_keys(changed.new_reaction),
+        )
+    if not stored:
+        log.debug(
+            "reaction on message %s/%s: not one of our copies", changed.chat.id, changed.message_id
+        )
+
+
+async def reactions_counted(update: Update, context: BotContext) -> None:
+    """Anonymous reactions on a message changed: its counts become the update's."""
+    if (counted := update.message_reaction_count) is None:
+        return
+    totals = [
+        ReactionCount(*reaction_key(reaction.type), count=reaction.total_count)
+        for reaction in counted.reactions
+    ]
+    async with context.services.db.transaction() as session:
+        stored = await engagement.record_reaction_count(
+            session, chat_id=counted.chat.id, message_id=counted.message_id, reactions=totals
+        )
+    if not stored:
+        log.debug(
+            "reaction counts on message %s/%s: not one of our copies",
+            counted.chat.id,
+            counted.message_id,
+        )

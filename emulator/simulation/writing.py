@@ -1,0 +1,85 @@
+"""What users write: messages in private chats and groups (with a document if they like), edits
+of their own messages, posts in the channels they run, and messages someone deleted.
+
+Each one reaches the bots that would hear of it in Telegram as message, edited_message or
+channel_post (emulator.events decides who hears what).
+"""
+
+from __future__ import annotations
+
+from emulator.events import deliver_message
+from emulator.files import store_document
+from emulator.formatting import detect_entities
+from emulator.simulation.base import EmulatorBase
+from emulator.state import BotAccount, Chat, Message, User
+
+
+class Writing(EmulatorBase):
+    """Users writing, editing, posting in channels, and deleting, as Telegram's users do."""
+
+    def _chat_bot(self, chat: Chat) -> BotAccount | None:
+        return self.world.bots.get(chat.bot_id or 0)
+
+    def _writable_chat(self, user: User, chat: Chat | None, bot: BotAccount | None) -> Chat:
+        if chat is None or chat.type == "private":
+            # A private chat named without a bot is written in with the bot it belongs to.
+            owner = bot if chat is None else bot or self._chat_bot(chat)
+            target = self.world.private_chat(self._the_bot(owner), user)
+            if target.blocked:
+                raise RuntimeError(f"{user.first_name} blocked the bot; unblock_bot first")
+            target.started = True
+            return target
+        if chat.type == "channel":
+            raise ValueError("users post in channels with post_in_channel")
+        member = chat.member(user.id)
+        if member is None or not member.present:
+            raise ValueError(f"{user.first_name} is not a member of {chat.title!r}")
+        return chat
+
+    async def send_message(
+        self,
+        user: User,
+        text: str,
+        *,
+        chat: Chat | None = None,
+        bot: BotAccount | None = None,
+        reply_to: Message | None = None,
+        document: tuple[str, bytes] | None = None,
+    ) -> Message:
+        """The user writes in a chat (their private chat with the bot by default)."""
+        target = self._writable_chat(user, chat, bot)
+        message = self._add_message(target, text, sender=user, reply_to=reply_to)
+        if document is not None:
+            filename, data = document
+            # Kept with its bytes: the bot may getFile it and download it.
+            message.document = store_document(self.world, filename, data)
+        deliver_message(self.world, message)
+        self.world.signal.notify()
+        return message
+
+    async def edit_message(self, user: User, message: Message, text: str) -> Message:
+        """The user edits their own message: the bot gets edited_message."""
+        if message.sender is not user:
+            raise ValueError("users edit only their own messages")
+        message.record_edit(text, detect_entities(text), None, date=self.clock.unix())
+        deliver_message(self.world, message, edited=True)
+        self.world.signal.notify()
+        return message
+
+    async def post_in_channel(self, user: User, chat: Chat, text: str) -> Message:
+        """An admin of the channel posts: admin bots get channel_post."""
+        member = chat.member(user.id)
+        if chat.type != "channel" or member is None or not member.right("can_post_messages"):
+            raise ValueError(f"{user.first_name} cannot post in {chat.title!r}")
+        message = self._add_message(chat, text, sender=None)
+        deliver_message(self.world, message)
+        self.world.signal.notify()
+        return message
+
+    def delete_chat_message(self, chat: Chat, message_id: int) -> None:
+        """Someone deleted the message: edits of it now fail with "message to edit not found"."""
+        message = chat.messages.get(message_id)
+        if message is None:
+            raise LookupError(f"no message {message_id} in {chat.id}")
+        message.deleted = True
+        self.world.signal.notify()
