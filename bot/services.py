@@ -29,6 +29,7 @@ from bot.polls.final_results import FinalResults
 from bot.polls.live_totals import LiveTotals
 from bot.polls.tap_limit import TapLimiter
 from bot.polls.writer import VoteWriter
+from bot.reports.reaction_order import ReactionOrder
 from bot.runtime.niceties import Niceties
 from bot.runtime.update_ledger import UpdateLedger
 from bot.runtime.workers import LeaderJob, Workers
@@ -69,6 +70,8 @@ class BotServices:
     feeds: FeedWatcher
     # Autocard links read within bounds: remembered answers, per-reader and per-group limits.
     link_reads: LinkReads
+    # Reaction updates about one copy stored in the order Telegram sent them.
+    reaction_order: ReactionOrder
     # Delivery: the engine sending every queued article and broadcast, the admin's broadcast
     # progress messages, and the scheduled actions.
     delivery: DeliveryEngine
@@ -163,6 +166,7 @@ def build_services(
         updates_seen=UpdateLedger(db),
         http=http,
         feeds=FeedWatcher(settings=settings, db=db, client=http, on_published=delivery.wake),
+        reaction_order=ReactionOrder(),
         link_reads=LinkReads(
             ReadLimits(
                 per_reader=settings.autocard_reads_per_reader,

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from telegram import ReactionType, ReactionTypeCustomEmoji, ReactionTypeEmoji, Update
 
+from bot.reports.reaction_order import Version
 from bot.services import BotContext
 from newsroom.engagement import ReactionCount, ReactionKind
 from storage import engagement
@@ -31,6 +32,13 @@ def reaction_key(reaction: ReactionType) -> tuple[ReactionKind, str]:
     return ReactionKind.PAID, PAID_KEY
 
 
+def _version(update: Update) -> Version:
+    """When Telegram sent the reaction update: its date, then its id within one second."""
+    changed = update.message_reaction or update.message_reaction_count
+    sent = int(changed.date.timestamp()) if changed is not None else 0
+    return sent, update.update_id
+
+
 def _keys(reactions: Sequence[ReactionType]) -> list[tuple[ReactionKind, str]]:
     return [reaction_key(reaction) for reaction in reactions]
 
@@ -46,14 +54,19 @@ async def reaction_changed(update: Update, context: BotContext) -> None:
     if actor is None:
         log.info("reaction in chat %s without a user or chat: ignored", changed.chat.id)
         return
-    async with context.services.db.transaction() as session:
-        stored = await engagement.record_user_reaction(
-            session,
-            chat_id=changed.chat.id,
-            message_id=changed.message_id,
-            user_id=actor,
-            reactions=_keys(changed.new_reaction),
-        )
+    key = (changed.chat.id, changed.message_id, actor)
+    async with context.services.reaction_order.turn(key, _version(update)) as newer:
+        if not newer:
+            log.debug("an older reaction update %s arrived late: passed over", update.update_id)
+            return
+        async with context.services.db.transaction() as session:
+            stored = await engagement.record_user_reaction(
+                session,
+                chat_id=changed.chat.id,
+                message_id=changed.message_id,
+                user_id=actor,
+                reactions=_keys(changed.new_reaction),
+            )
     if not stored:
         log.debug(
             "reaction on message %s/%s: not one of our copies", changed.chat.id, changed.message_id
@@ -68,10 +81,15 @@ async def reactions_counted(update: Update, context: BotContext) -> None:
         ReactionCount(*reaction_key(reaction.type), count=reaction.total_count)
         for reaction in counted.reactions
     ]
-    async with context.services.db.transaction() as session:
-        stored = await engagement.record_reaction_count(
-            session, chat_id=counted.chat.id, message_id=counted.message_id, reactions=totals
-        )
+    key = (counted.chat.id, counted.message_id)
+    async with context.services.reaction_order.turn(key, _version(update)) as newer:
+        if not newer:
+            log.debug("an older reaction count %s arrived late: passed over", update.update_id)
+            return
+        async with context.services.db.transaction() as session:
+            stored = await engagement.record_reaction_count(
+                session, chat_id=counted.chat.id, message_id=counted.message_id, reactions=totals
+            )
     if not stored:
         log.debug(
             "reaction counts on message %s/%s: not one of our copies",
