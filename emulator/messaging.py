@@ -74,6 +74,34 @@ def _reply_target(call: Call, chat: Chat) -> Message | None:
     return target
 
 
+def _send(
+    call: Call,
+    chat: Chat,
+    *,
+    text: str | None,
+    entities: list[Entity],
+    markup: JsonObject | None,
+    reply_to: Message | None,
+    photo_sizes: list[JsonObject] | None = None,
+    document: JsonObject | None = None,
+) -> object:
+    """The end of every send*: counted against the flood limits, posted, answered."""
+    count_send(call.world.flood, call.bot, chat, paid=call.flag("allow_paid_broadcast"))
+    message = post(
+        call.world,
+        call.bot,
+        chat,
+        text=text,
+        entities=entities,
+        photo_sizes=photo_sizes,
+        document=document,
+        reply_markup=inline_keyboard(markup),
+        reply_keyboard=user_keyboard(markup),
+        reply_to=reply_to,
+    )
+    return message.to_api()
+
+
 async def send_message(call: Call) -> object:
     world, bot = call.world, call.bot
     chat = world.chat_for_bot(bot, call.raw("chat_id"))
@@ -83,18 +111,7 @@ async def send_message(call: Call) -> object:
     )
     markup = call.obj("reply_markup")
     reply_to = _reply_target(call, chat)
-    count_send(world.flood, bot, chat, paid=call.flag("allow_paid_broadcast"))
-    message = post(
-        world,
-        bot,
-        chat,
-        text=text,
-        entities=entities,
-        reply_markup=inline_keyboard(markup),
-        reply_keyboard=user_keyboard(markup),
-        reply_to=reply_to,
-    )
-    return message.to_api()
+    return _send(call, chat, text=text, entities=entities, markup=markup, reply_to=reply_to)
 
 
 async def send_photo(call: Call) -> object:
@@ -107,19 +124,15 @@ async def send_photo(call: Call) -> object:
     )
     markup = call.obj("reply_markup")
     reply_to = _reply_target(call, chat)
-    count_send(world.flood, bot, chat, paid=call.flag("allow_paid_broadcast"))
-    message = post(
-        world,
-        bot,
+    return _send(
+        call,
         chat,
         text=caption,
         entities=entities,
-        photo_sizes=sizes,
-        reply_markup=inline_keyboard(markup),
-        reply_keyboard=user_keyboard(markup),
+        markup=markup,
         reply_to=reply_to,
+        photo_sizes=sizes,
     )
-    return message.to_api()
 
 
 async def send_document(call: Call) -> object:
@@ -133,19 +146,15 @@ async def send_document(call: Call) -> object:
     reply_to = _reply_target(call, chat)
     # The caption and the reply are checked first: a send refused for them keeps no file.
     document = resolve_document(world, call.raw("document"))
-    count_send(world.flood, bot, chat, paid=call.flag("allow_paid_broadcast"))
-    message = post(
-        world,
-        bot,
+    return _send(
+        call,
         chat,
         text=caption,
         entities=entities,
-        document=document,
-        reply_markup=inline_keyboard(markup),
-        reply_keyboard=user_keyboard(markup),
+        markup=markup,
         reply_to=reply_to,
+        document=document,
     )
-    return message.to_api()
 
 
 def _source_message(call: Call, missing: str) -> Message:
