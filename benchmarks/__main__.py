@@ -36,6 +36,7 @@ class Sizes:
     storm_concurrency: int
     offered_rate: float
     offered_seconds: float
+    reaction_rate: float
     baseline_storm_seconds: float
     baseline_concurrency: int
     fanout_subscribers: int
@@ -54,6 +55,7 @@ FULL = Sizes(
     storm_concurrency=256,
     offered_rate=300.0,
     offered_seconds=5.0,
+    reaction_rate=500.0,
     baseline_storm_seconds=30.0,
     baseline_concurrency=4,
     fanout_subscribers=10_000,
@@ -71,6 +73,7 @@ QUICK = Sizes(
     storm_concurrency=128,
     offered_rate=100.0,
     offered_seconds=2.0,
+    reaction_rate=200.0,
     baseline_storm_seconds=5.0,
     baseline_concurrency=4,
     fanout_subscribers=1_000,
@@ -124,6 +127,7 @@ def _steps(sizes: Sizes) -> list[tuple[str, Any]]:
                 concurrency=s.storm_concurrency,
                 offered_rate=s.offered_rate,
                 offered_seconds=s.offered_seconds,
+                reaction_rate=s.reaction_rate,
             ),
         ),
         (

@@ -258,8 +258,10 @@ class _NullSender:
     def __init__(self) -> None:
         self.count = 0
 
-    async def send(self, bot: Bot, *, chat_id: int, item_id: int, plain: bool) -> int:
-        del bot, chat_id, item_id, plain
+    async def send(
+        self, bot: Bot, *, chat_id: int, item_id: int, plain: bool, thread_id: int
+    ) -> int:
+        del bot, chat_id, item_id, plain, thread_id
         self.count += 1
         await asyncio.sleep(0)
         return self.count

@@ -180,6 +180,43 @@ def _storm_rows(f: Figures) -> list[Row]:
             "≤ 5 s",
             None if not storm_ran else converged is not None and converged <= 5,
         ),
+        *_reaction_rows(f),
+    ]
+
+
+def _reaction_rows(f: Figures) -> list[Row]:
+    """The offered taps again, while readers react to the channel copies."""
+    if _get(f, "storm", "reaction_updates") is None:
+        return []
+    rate = _get(f, "storm", "offered_rate")
+    reactions = _get(f, "storm", "reaction_rate")
+    plain = _get(f, "storm", "latency_p99_ms")
+    reacting = _get(f, "storm", "reacting_p99_ms")
+    stored = _get(f, "storm", "reactions_stored_after_s")
+    slowed = None if plain is None or reacting is None else reacting <= max(plain * 1.2, plain + 5)
+    return [
+        Row(
+            "vote storm + reactions",
+            f"answer latency p50 / p99 at {_number(rate)} votes/s offered, with "
+            f"{_number(reactions)} reaction updates/s",
+            _number(_get(f, "storm", "reacting_p50_ms"), 0, "ms")
+            + " / "
+            + _number(reacting, 0, "ms"),
+            "",
+            "",
+            "p99 within 20 % of the run without reactions",
+            slowed,
+        ),
+        Row(
+            "vote storm + reactions",
+            f"{_number(_get(f, 'storm', 'reaction_updates'))} reaction updates: every count "
+            "stored, after the last",
+            "never" if stored is None else _number(stored, 2, "s"),
+            "",
+            "",
+            "≤ 5 s",
+            stored is not None and stored <= 5,
+        ),
     ]
 
 

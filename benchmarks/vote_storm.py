@@ -7,11 +7,14 @@ readers share this process, so each side has a core of its own. A poll's card is
 cast ``votes`` taps on random copies and options as fast as the bot answers (``concurrency``
 taps in flight), and afterwards taps arrive at a fixed ``offered_rate`` per second to measure
 answer latency. A vote counts once its callback is answered, which the bot does only after the
-vote is committed.
+vote is committed. Last, the same offered rate again while readers react to the channel copies
+at ``reaction_rate`` updates per second (each one a ``message_reaction_count`` update the bot
+stores), to see whether reactions slow the taps.
 
-Reported: votes per second end to end, p50/p99 answer latency at the offered rate, edits per
-poll message, 429 answers from the emulator, and how long after the last vote every copy showed
-the stored totals.
+Reported: votes per second end to end, p50/p99 answer latency at the offered rate with and
+without reactions, how long after the last reaction the stored counts matched the emulator's,
+edits per poll message, 429 answers from the emulator, and how long after the last vote every
+copy showed the stored totals.
 
     python -m benchmarks.vote_storm --votes 20000 --readers 5000 --chats 50
 """
@@ -32,6 +35,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
+from sqlmodel import select
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.ext import ExtBot
@@ -45,7 +50,7 @@ from emulator.simulation import Emulator, SimChat, SimMessage, SimUser
 from storage import polls
 from storage.engine import Database
 from storage.migrate import upgrade
-from storage.models import Article
+from storage.models import Article, CopyReactionCount
 
 TOKEN = "123456789:vote-storm-benchmark-token"
 OPTIONS = ("Yes", "No", "Not sure")
@@ -66,6 +71,13 @@ class StormFigures:
     converged_after_s: float | None
     # Taps never answered within the tap timeout (30 s), in either phase.
     unanswered: int = 0
+    # The phase with reactions: updates offered per second, sent, and the taps' latency then.
+    reaction_rate: float = 0.0
+    reaction_updates: int = 0
+    reacting_p50_ms: float | None = None
+    reacting_p99_ms: float | None = None
+    # Seconds from the last reaction until the stored counts equalled the emulator's.
+    reactions_stored_after_s: float | None = None
 
     def lines(self) -> list[str]:
         converged = (
@@ -82,6 +94,9 @@ class StormFigures:
             f"taps never answered at that rate: {self.unanswered}",
             f"429 answers: {self.errors_429}",
             f"every copy showed the stored totals: {converged}",
+            f"with {self.reaction_updates} reaction updates at {self.reaction_rate:.0f}/s: "
+            f"p50 {self.reacting_p50_ms or 0:.1f} ms, p99 {self.reacting_p99_ms or 0:.1f} ms; "
+            f"stored {self.reactions_stored_after_s} s after the last",
         ]
 
 
@@ -229,6 +244,61 @@ async def _latencies(
     return latencies, len(unanswered)
 
 
+_REACTIONS = ("👍", "❤", "🔥", "🎉", "😢", "🤔")
+
+
+async def _react(
+    emulator: Emulator,
+    people: list[SimUser],
+    copies: list[SimMessage],
+    *,
+    rate: float,
+    seconds: float,
+    pick: random.Random,
+) -> int:
+    """Readers change their reactions on the channel copies at ``rate`` per second; how many
+    changes were made (each one an update to the bot)."""
+    channel_copies = _channel_copies(copies)
+    made = 0
+    start = time.perf_counter()
+    for n in range(int(rate * seconds)):
+        delay = start + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        chat, copy = pick.choice(channel_copies)
+        reader = pick.choice(people)
+        if await emulator.react(reader, chat, copy.message_id, [pick.choice(_REACTIONS)]):
+            made += 1
+    return made
+
+
+def _channel_copies(copies: list[SimMessage]) -> list[tuple[SimChat, SimMessage]]:
+    return [
+        (copy.chat, copy)
+        for copy in copies
+        if copy.chat is not None and copy.chat.type == "channel"
+    ]
+
+
+def _reactions_shown(copies: list[SimMessage]) -> int:
+    """Every reaction under the channel copies, as the emulator counts them."""
+    return sum(
+        len(reactions)
+        for _, copy in _channel_copies(copies)
+        for reactions in copy.reactions.values()
+    )
+
+
+async def _reactions_stored(db: Database, article_id: int) -> int:
+    async with db.transaction() as session:
+        total = await session.exec(
+            select(sa.func.coalesce(sa.func.sum(CopyReactionCount.count), 0)).where(
+                CopyReactionCount.article_id == article_id
+            )
+        )
+        return int(total.one())
+
+
 async def run_storm(
     *,
     votes: int = 20_000,
@@ -237,6 +307,7 @@ async def run_storm(
     concurrency: int = 256,
     offered_rate: float = 300.0,
     offered_seconds: float = 5.0,
+    reaction_rate: float = 500.0,
     seed: int = 1,
 ) -> StormFigures:
     """Run one storm against a fresh bot and database; return the figures."""
@@ -276,7 +347,26 @@ async def run_storm(
 
                 elapsed, lost = await _throughput(tap, votes, concurrency)
                 latencies, unanswered = await _latencies(tap, offered_rate, offered_seconds)
+                reacting, made = await asyncio.gather(
+                    _latencies(tap, offered_rate, offered_seconds),
+                    _react(
+                        emulator,
+                        people,
+                        copies,
+                        rate=reaction_rate,
+                        seconds=offered_seconds,
+                        pick=pick,
+                    ),
+                )
                 last_vote = time.perf_counter()
+                stored_after: float | None = None
+                shown = _reactions_shown(copies)
+                deadline = last_vote + 30
+                while time.perf_counter() < deadline:
+                    if await _reactions_stored(db, article_id) == shown:
+                        stored_after = time.perf_counter() - last_vote
+                        break
+                    await asyncio.sleep(0.05)
 
                 expected = await _card(db, poll_id, article_id)
                 converged: float | None = None
@@ -291,6 +381,7 @@ async def run_storm(
                 errors = emulator.count_errors(429)
             await db.dispose()
     quantiles = statistics.quantiles(latencies, n=100)
+    with_reactions = statistics.quantiles(reacting[0], n=100)
     return StormFigures(
         votes=votes,
         readers=readers,
@@ -302,8 +393,13 @@ async def run_storm(
         edits=edits,
         edits_per_message=edits / chats,
         errors_429=errors,
-        unanswered=unanswered + lost,
+        unanswered=unanswered + lost + reacting[1],
         converged_after_s=converged,
+        reaction_rate=reaction_rate,
+        reaction_updates=made,
+        reacting_p50_ms=with_reactions[49] * 1000,
+        reacting_p99_ms=with_reactions[98] * 1000,
+        reactions_stored_after_s=stored_after,
     )
 
 
@@ -315,6 +411,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--rate", type=float, default=300.0, help="offered votes/s for latency")
     parser.add_argument("--rate-seconds", type=float, default=5.0)
+    parser.add_argument("--reactions", type=float, default=500.0, help="reaction updates/s")
     options = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     figures = asyncio.run(
@@ -325,6 +422,7 @@ def main() -> None:
             concurrency=options.concurrency,
             offered_rate=options.rate,
             offered_seconds=options.rate_seconds,
+            reaction_rate=options.reactions,
         )
     )
     for line in figures.lines():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import logging
 import re
+from collections.abc import Callable
+from datetime import datetime
 from typing import cast
 
 from telegram.ext import (
@@ -23,8 +25,10 @@ from telegram.ext import (
 from bot.articles import handlers as articles
 from bot.broadcasts import handlers as broadcasts
 from bot.chats import membership, subscription
+from bot.corrections import handlers as corrections
 from bot.polls import admin as poll_admin
 from bot.polls import votes
+from bot.preferences import handlers as preferences
 from bot.reports import engagement as reports
 from bot.reports import reactions, stats
 from bot.runtime import error_handler as errors
@@ -40,6 +44,7 @@ from bot.telegram.limiter import SendLimiter, SendRates
 from bot.telegram.transport import AiohttpRequest
 from storage import migrate
 from storage.engine import Database
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +100,11 @@ HANDLED_UPDATES = (
 )
 
 
-def build_application(settings: Settings, db: Database) -> BotApplication:
+def build_application(
+    settings: Settings, db: Database, *, clock: Callable[[], datetime] = utcnow
+) -> BotApplication:
+    """The bot with every handler and service; `clock` is the time digests and quiet hours are
+    read by (the current time, unless a test moves it)."""
     limiter = SendLimiter(SendRates(per_second=settings.send_rate_per_second))
     bot = NewsBot(
         settings.bot_token.get_secret_value(),
@@ -105,7 +114,7 @@ def build_application(settings: Settings, db: Database) -> BotApplication:
         get_updates_request=AiohttpRequest(pool_size=2),
         rate_limiter=limiter,
     )
-    services = build_services(settings, db, bot, limiter=limiter)
+    services = build_services(settings, db, bot, limiter=limiter, clock=clock)
     # python-telegram-bot makes bot_data by calling the type it is given: here, one that hands
     # back the services just built.
     context_types = ContextTypes(
@@ -136,6 +145,10 @@ def _handlers() -> list[tuple[int, UpdateHandler]]:
         CommandHandler("help", start.help_command, filters=_COMMAND_SOURCES),
         CommandHandler("subscribe", subscription.subscribe, filters=_COMMAND_SOURCES),
         CommandHandler("unsubscribe", subscription.unsubscribe, filters=_COMMAND_SOURCES),
+        CommandHandler("settings", preferences.settings, filters=_COMMAND_SOURCES),
+        CommandHandler("timezone", preferences.timezone, filters=_COMMAND_SOURCES),
+        CommandHandler("quiet", preferences.quiet, filters=_COMMAND_SOURCES),
+        CallbackQueryHandler(preferences.settings_tap, pattern=preferences.is_settings_tap),
         # "/publish <address> at 18:00" is scheduled; without "at" it publishes now.
         CommandHandler(
             "publish",
@@ -150,6 +163,9 @@ def _handlers() -> list[tuple[int, UpdateHandler]]:
         CommandHandler("report", reports.report, filters=_COMMAND_SOURCES),
         CommandHandler("export", reports.export, filters=_COMMAND_SOURCES),
         CallbackQueryHandler(broadcasts.decide, pattern=broadcasts.is_broadcast_decision),
+        CommandHandler("update", corrections.update, filters=_COMMAND_SOURCES),
+        CommandHandler("retract", corrections.retract, filters=_COMMAND_SOURCES),
+        CallbackQueryHandler(corrections.decide, pattern=corrections.is_correction_decision),
         CallbackQueryHandler(schedule.cancel_scheduled, pattern=schedule.is_queue_cancel),
         CommandHandler("latest", articles.latest, filters=_COMMAND_SOURCES),
         ChatMemberHandler(membership.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),

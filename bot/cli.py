@@ -31,8 +31,8 @@ EXIT_FAILED = 1
 TELEGRAM_REFUSED = "Telegram rejected BOT_TOKEN (check the token and TELEGRAM_BASE_URL)"
 TRACKING_NEEDS_WEBHOOK = (
     "LINK_TRACKING_URL is set, but only the webhook server (run --webhook) answers tracked "
-    "links: while the bot long-polls, clicks on the cards' links are neither counted nor "
-    "redirected"
+    "links: while the bot long-polls, cards link straight to the article and clicks are not "
+    "counted"
 )
 
 
@@ -106,6 +106,10 @@ def _run(settings: Settings, *, use_webhook: bool) -> int:
 
 
 async def _serve(settings: Settings, *, use_webhook: bool) -> None:
+    if not use_webhook and settings.link_tracking_url is not None:
+        log.warning(TRACKING_NEEDS_WEBHOOK)
+        # Nothing would answer the tracked links: cards get links that lead somewhere.
+        settings = settings.model_copy(update={"link_tracking_url": None})
     application = build_application(settings, await _open_database(settings))
     if use_webhook:
         # Imported here: aiohttp's web server, which long polling never needs, is slow to load.
@@ -113,8 +117,6 @@ async def _serve(settings: Settings, *, use_webhook: bool) -> None:
 
         await serve_webhook(application, settings)
     else:
-        if settings.link_tracking_url is not None:
-            log.warning(TRACKING_NEEDS_WEBHOOK)
         await serve_polling(application)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from telegram.ext import Application, CallbackContext
@@ -21,7 +22,12 @@ from bot.articles.publishing import fetch_client
 from bot.articles.sender import ArticleSender
 from bot.broadcasts.progress import BroadcastMonitor
 from bot.broadcasts.sender import BroadcastSender
+from bot.corrections.editor import CopyEditor
+from bot.corrections.progress import CorrectionProgress
+from bot.corrections.runner import CorrectionRunner
 from bot.delivery.engine import DeliveryEngine
+from bot.digests.job import DigestJob
+from bot.digests.sender import DigestSender
 from bot.polls.book import PollBook
 from bot.polls.closer import PollCloser
 from bot.polls.content import PollContent
@@ -29,7 +35,7 @@ from bot.polls.final_results import FinalResults
 from bot.polls.live_totals import LiveTotals
 from bot.polls.tap_limit import TapLimiter
 from bot.polls.writer import VoteWriter
-from bot.reports.reaction_order import ReactionOrder
+from bot.reports.reaction_writer import ReactionWriter
 from bot.runtime.niceties import Niceties
 from bot.runtime.update_ledger import UpdateLedger
 from bot.runtime.workers import LeaderJob, Workers
@@ -42,6 +48,7 @@ from bot.telegram.limiter import SendLimiter
 from newsroom.web_client import WebClient
 from storage.engine import Database
 from storage.models import DeliveryKind
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +77,21 @@ class BotServices:
     feeds: FeedWatcher
     # Autocard links read within bounds: remembered answers, per-reader and per-group limits.
     link_reads: LinkReads
-    # Reaction updates about one copy stored in the order Telegram sent them.
-    reaction_order: ReactionOrder
+    # Reaction updates stored in batches, in the order Telegram sent them.
+    reactions: ReactionWriter
     # Delivery: the engine sending every queued article and broadcast, the admin's broadcast
     # progress messages, and the scheduled actions.
     delivery: DeliveryEngine
     broadcast_monitor: BroadcastMonitor
     scheduler: Scheduler
+    # Daily and weekly digests, made when each chat's local digest time has come.
+    digests: DigestJob
     # New rows were queued: the engine sends them and broadcast progress is shown now.
     wake_delivery: Callable[[], None]
     # Several processes on one database: heartbeats, the leader's jobs, each one's send share.
     workers: Workers
+    # Corrections and retractions carried to every copy of an article (a leader job).
+    corrections: CorrectionRunner
 
     async def start(self) -> None:
         """Start the background services, in order; the workers start the leader's jobs."""
@@ -88,6 +99,7 @@ class BotServices:
         await self.niceties.start()
         await self.updates_seen.start()
         await self.votes.start()
+        await self.reactions.start()
         await self.workers.start()
         await self.delivery.start()
 
@@ -102,11 +114,14 @@ class BotServices:
             ("feeds", self.feeds.stop),
             ("fetch client", self.http.aclose),
             ("scheduler", self.scheduler.stop),
+            ("digests", self.digests.stop),
             ("broadcast monitor", self.broadcast_monitor.stop),
             ("delivery", self.delivery.stop),
             ("poll closer", self.poll_closer.stop),
+            ("corrections", self.corrections.stop),
             ("live totals", self.live_totals.stop),
             ("votes", self.votes.stop),
+            ("reactions", self.reactions.stop),
             ("update ledger", self.updates_seen.stop),
             ("database", self.db.dispose),
         ]
@@ -118,19 +133,27 @@ class BotServices:
 
 
 def build_services(
-    settings: Settings, db: Database, bot: NewsBot, *, limiter: SendLimiter
+    settings: Settings,
+    db: Database,
+    bot: NewsBot,
+    *,
+    limiter: SendLimiter,
+    clock: Callable[[], datetime] = utcnow,
 ) -> BotServices:
-    """Every service, complete: the bot each one sends with and the limiter the bot paces by."""
+    """Every service, complete: the bot each one sends with and the limiter the bot paces by;
+    `clock` is the time digests and quiet hours are read by (tests move it)."""
     paid = settings.allow_paid_broadcast
     # Opening the client costs nothing until a page or feed is fetched with it.
     http = fetch_client(settings)
     book = PollBook(db)
     links = ArticleLinks.from_settings(settings)
+    # Live totals render every poll message with it; corrections render poll copies the same way.
+    poll_content = PollContent(db, links=links)
     live_totals = LiveTotals(
         db=db,
         bot=bot,
         book=book,
-        content=PollContent(db, links=links),
+        content=poll_content,
         interval=settings.poll_edit_interval,
     )
     workers = Workers(db, limiter=limiter, book=book, live_totals=live_totals)
@@ -141,9 +164,13 @@ def build_services(
         claimer=workers.worker_id,
         # Rows another live worker is sending are not ours to release (the workers sweep them).
         keep_live_claims=True,
+        zone=settings.zone,
+        clock=clock,
     )
     delivery.register(DeliveryKind.BROADCAST, BroadcastSender(db, paid=paid))
-    delivery.register(DeliveryKind.ARTICLE, ArticleSender(db, paid=paid, links=links))
+    article_sender = ArticleSender(db, paid=paid, links=links)
+    delivery.register(DeliveryKind.ARTICLE, article_sender)
+    delivery.register(DeliveryKind.DIGEST, DigestSender(db, paid=paid))
     broadcast_monitor = BroadcastMonitor(db, bot)
     final_results = FinalResults(db=db, bot=bot, admin_ids=settings.admin_ids)
 
@@ -166,7 +193,7 @@ def build_services(
         updates_seen=UpdateLedger(db),
         http=http,
         feeds=FeedWatcher(settings=settings, db=db, client=http, on_published=delivery.wake),
-        reaction_order=ReactionOrder(),
+        reactions=ReactionWriter(db),
         link_reads=LinkReads(
             ReadLimits(
                 per_reader=settings.autocard_reads_per_reader,
@@ -179,16 +206,37 @@ def build_services(
         delivery=delivery,
         broadcast_monitor=broadcast_monitor,
         scheduler=Scheduler(db=db, bot=bot, settings=settings, http=http, on_queued=wake_delivery),
+        digests=DigestJob(db=db, zone=settings.zone, on_queued=delivery.wake, clock=clock),
         wake_delivery=wake_delivery,
         workers=workers,
+        corrections=CorrectionRunner(
+            db,
+            editor=CopyEditor(
+                db,
+                bot,
+                book=book,
+                content=poll_content,
+                live_totals=live_totals,
+                limiter=limiter,
+                links=links,
+            ),
+            progress=CorrectionProgress(db, bot),
+            book=book,
+            content=poll_content,
+            live_totals=live_totals,
+            cards=article_sender,
+            claimer=workers.worker_id,
+        ),
     )
     # The jobs that must run in one process only: the leader's (see bot/runtime/workers.py).
     leader_jobs = (
         ("live totals", services.live_totals),
+        ("corrections", services.corrections),
         ("poll closer", services.poll_closer),
         ("feeds", services.feeds),
         ("broadcast monitor", services.broadcast_monitor),
         ("scheduler", services.scheduler),
+        ("digests", services.digests),
     )
     workers.lead([LeaderJob(name, job.start, job.stop) for name, job in leader_jobs])
     return services

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from newsroom.sections import section_names
+
 # Telegram tokens are "<bot id>:<secret>"; anything else is a paste error worth catching at start.
 _TOKEN_SHAPE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{10,}$")
 # Telegram's alphabet for the secret it echoes in X-Telegram-Bot-Api-Secret-Token (up to 256
@@ -105,6 +107,8 @@ class Settings(BaseSettings):
     link_tracking_url: str | None = Field(default=None, validation_alias="LINK_TRACKING_URL")
     # Article links carry utm_source, utm_medium (the kind of chat) and utm_campaign (the slug).
     link_utm: bool = Field(default=False, validation_alias="LINK_UTM")
+    # The sections readers choose from in /settings (normalised); unset: recent articles' topics.
+    sections: Annotated[tuple[str, ...], NoDecode] = Field(default=(), validation_alias="SECTIONS")
 
     @field_validator("bot_token")
     @classmethod
@@ -200,6 +204,14 @@ class Settings(BaseSettings):
             if part not in sites:
                 sites.append(part)
         return tuple(sites)
+
+    @field_validator("sections", mode="before")
+    @classmethod
+    def _split_sections(cls, value: object) -> object:
+        parts = value.split(",") if isinstance(value, str) else value
+        if not isinstance(parts, (list, tuple)):
+            return value
+        return section_names(str(part) for part in parts)
 
     @field_validator("log_level")
     @classmethod

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from rich.console import Console
@@ -39,6 +40,16 @@ from demo.checks import (
     count_current,
     stored_copy,
     stored_counts,
+)
+from demo.choices import (
+    DemoClock,
+    Forum,
+    check_digest,
+    check_forum,
+    choose_daily_digest,
+    digests_in,
+    forum_following_two_topics,
+    next_hour,
 )
 from demo.report import chart_folder, write_report_chart
 from demo.view import Bar, DemoStatus, DemoSummary, DemoView, make_view, print_summary
@@ -182,6 +193,11 @@ class Demo:
         # Subscriptions the bot answered with an error, which the reader then sent again.
         self.resubscribed = 0
         self.application: BotApplication | None = None
+        # Readers' choices: one reader takes a morning digest, a forum follows two topics.
+        self.clock = DemoClock()
+        self.digest_reader = emulator.create_user("Nadia", last_name="Okafor")
+        self.forum: Forum | None = None
+        self.expected: dict[str, PollCopy] = {}
         self._loop = asyncio.get_running_loop()
         self._started = self._loop.time()
 
@@ -241,6 +257,14 @@ class Demo:
                     self.resubscribed += 1
                     await subscribe_again(self.emulator, self.audience, chat)
 
+    async def choose(self, zone: ZoneInfo) -> None:
+        """The digest reader picks the next hour's daily digest; the forum subscribes two
+        topics."""
+        self.phase = "choosing"
+        hour, _ = next_hour(zone, self.clock())
+        await choose_daily_digest(self.emulator, self.digest_reader, hour=hour)
+        self.forum = await forum_following_two_topics(self.emulator)
+
     async def publish(self, db: Database) -> None:
         self.phase = "publishing"
         for source in sample_articles(self.options.samples):
@@ -264,6 +288,27 @@ class Demo:
         await self._wait(
             lambda: all(self._delivered(a) == len(self.chats) for a in self.articles),
             "every article delivered to every chat",
+        )
+        if (forum := self.forum) is not None:
+            await self._wait(
+                lambda: all(
+                    forum.cards(self.emulator, topic, a.url)
+                    for topic in forum.topics
+                    for a in self.articles
+                ),
+                "every article delivered to each forum topic",
+            )
+
+    async def next_morning(self, zone: ZoneInfo) -> None:
+        """The bot's clock moves to the digest reader's hour; their digest arrives."""
+        self.phase = "next digest"
+        _, ahead = next_hour(zone, self.clock())
+        self.clock.ahead += ahead
+        if self.application is not None:
+            self.application.bot_data.digests.wake()
+        await self._wait(
+            lambda: bool(digests_in(self.emulator, self.digest_reader)),
+            "the digest reader's daily digest",
         )
 
     async def vote(self) -> None:
@@ -296,14 +341,21 @@ class Demo:
         expected: dict[str, PollCopy] = {
             poll.article_url: await stored_copy(db, poll) for poll in self.polls
         }
+        self.expected = expected
 
         def copies() -> tuple[int, int]:
             return count_current(self.emulator, self.chats, expected)
 
+        def forum_settled() -> bool:
+            forum = self.forum
+            return (
+                forum is None or check_forum(self.emulator, forum, list(expected), expected).passed
+            )
+
         self.bars.append(lambda: Bar(self.phase, "poll copies up to date", *copies()))
         with contextlib.suppress(TimeoutError):
             await self.emulator.wait_for(
-                lambda: len(set(copies())) == 1,
+                lambda: len(set(copies())) == 1 and forum_settled(),
                 timeout=SETTLE_TIMEOUT,
                 what="every poll copy up to date",
             )
@@ -326,6 +378,12 @@ class Demo:
                 retractions=sum(plan.retracted for plan in self.plans),
             ),
             check_copies(*copies, len(self.polls)),
+            check_digest(self.emulator, self.digest_reader, titles),
+            *(
+                (check_forum(self.emulator, self.forum, list(titles), self.expected),)
+                if self.forum is not None
+                else ()
+            ),
             check_no_flood(self.emulator),
         )
         live_totals = self.application.bot_data.live_totals if self.application else None
@@ -404,16 +462,18 @@ async def run_demo(options: DemoOptions, *, console: Console | None = None) -> D
                 token, emulator, f"sqlite+aiosqlite:///{db_path}", demo.audience.editor.id
             )
             db = Database.connect(settings.database_url)
-            application = build_application(settings, db)
+            application = build_application(settings, db, clock=demo.clock)
             async with polling(application, poll_timeout=1):
                 demo.application = application
                 with view:
                     async with _redrawing(demo, db):
                         await demo.subscribe()
+                        await demo.choose(settings.zone)
                         await demo.publish(db)
                         await demo.vote()
                         await demo.delivered()
                         copies = await demo.settle(db)
+                        await demo.next_morning(settings.zone)
                     demo.phase = "checking"
                     summary = await demo.summary(
                         db, copies, report_folder=chart_folder(options.db_path)

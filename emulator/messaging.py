@@ -14,14 +14,17 @@ from emulator.content import (
 from emulator.errors import ApiError
 from emulator.files import resolve_document
 from emulator.formatting import Entity
+from emulator.forums import topic_for_send
 from emulator.state import BotAccount, Chat, JsonObject, Message, World
 
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "
     "same as a current content and reply markup of the message"
 )
-# Bots may delete messages in private chats and basic groups for 48 hours.
+# A message may be deleted for 48 hours after it was sent (`_may_delete` says who may, and when
+# can_delete_messages lifts the limit).
 DELETE_WINDOW_SECONDS = 48 * 3600
+MAX_DELETED_AT_ONCE = 100  # deleteMessages takes 1-100 ids of one chat
 
 
 def post(
@@ -37,6 +40,7 @@ def post(
     reply_to: Message | None = None,
     forward_origin: JsonObject | None = None,
     reply_keyboard: JsonObject | None = None,
+    thread_id: int | None = None,
 ) -> Message:
     """Store a message the bot sends into a chat (in a channel it is signed by the channel)."""
     channel = chat.type == "channel"
@@ -56,9 +60,19 @@ def post(
         reply_to=reply_to,
         forward_origin=forward_origin,
         reply_keyboard=reply_keyboard,
+        thread_id=thread_id,
     )
     chat.messages[message.message_id] = message
     return message
+
+
+def _thread(call: Call, chat: Chat, reply_to: Message | None) -> int | None:
+    """The topic the call's ``message_thread_id`` names, or without one the topic of the
+    message it replies to (as Telegram infers it); refused when it is gone or closed."""
+    thread_id = call.integer("message_thread_id")
+    if thread_id is None and reply_to is not None:
+        thread_id = reply_to.thread_id
+    return topic_for_send(chat, chat.member(call.bot.id), thread_id)
 
 
 def _reply_target(call: Call, chat: Chat) -> Message | None:
@@ -84,6 +98,7 @@ def _send(
     reply_to: Message | None,
     photo_sizes: list[JsonObject] | None = None,
     document: JsonObject | None = None,
+    thread_id: int | None = None,
 ) -> object:
     """The end of every send*: counted against the flood limits, posted, answered."""
     count_send(call.world.flood, call.bot, chat, paid=call.flag("allow_paid_broadcast"))
@@ -98,6 +113,7 @@ def _send(
         reply_markup=inline_keyboard(markup),
         reply_keyboard=user_keyboard(markup),
         reply_to=reply_to,
+        thread_id=thread_id,
     )
     return message.to_api()
 
@@ -111,7 +127,16 @@ async def send_message(call: Call) -> object:
     )
     markup = call.obj("reply_markup")
     reply_to = _reply_target(call, chat)
-    return _send(call, chat, text=text, entities=entities, markup=markup, reply_to=reply_to)
+    thread_id = _thread(call, chat, reply_to)
+    return _send(
+        call,
+        chat,
+        text=text,
+        entities=entities,
+        markup=markup,
+        reply_to=reply_to,
+        thread_id=thread_id,
+    )
 
 
 async def send_photo(call: Call) -> object:
@@ -124,6 +149,7 @@ async def send_photo(call: Call) -> object:
     )
     markup = call.obj("reply_markup")
     reply_to = _reply_target(call, chat)
+    thread_id = _thread(call, chat, reply_to)
     return _send(
         call,
         chat,
@@ -132,6 +158,7 @@ async def send_photo(call: Call) -> object:
         markup=markup,
         reply_to=reply_to,
         photo_sizes=sizes,
+        thread_id=thread_id,
     )
 
 
@@ -144,7 +171,8 @@ async def send_document(call: Call) -> object:
     )
     markup = call.obj("reply_markup")
     reply_to = _reply_target(call, chat)
-    # The caption and the reply are checked first: a send refused for them keeps no file.
+    thread_id = _thread(call, chat, reply_to)
+    # The caption, the reply and the topic are checked first: a send refused keeps no file.
     document = resolve_document(world, call.raw("document"))
     return _send(
         call,
@@ -154,6 +182,7 @@ async def send_document(call: Call) -> object:
         markup=markup,
         reply_to=reply_to,
         document=document,
+        thread_id=thread_id,
     )
 
 
@@ -181,6 +210,7 @@ async def copy_message(call: Call) -> object:
         )
     markup = call.obj("reply_markup")
     reply_to = _reply_target(call, chat)
+    thread_id = _thread(call, chat, reply_to)
     count_send(world.flood, bot, chat, paid=call.flag("allow_paid_broadcast"))
     message = post(
         world,
@@ -193,6 +223,7 @@ async def copy_message(call: Call) -> object:
         reply_markup=inline_keyboard(markup),
         reply_keyboard=user_keyboard(markup),
         reply_to=reply_to,
+        thread_id=thread_id,
     )
     return {"message_id": message.message_id}
 
@@ -216,6 +247,7 @@ async def forward_message(call: Call) -> object:
     world, bot = call.world, call.bot
     chat = world.chat_for_bot(bot, call.raw("chat_id"))
     ensure_can_send(bot, chat)
+    thread_id = _thread(call, chat, None)
     source = _source_message(call, "message to forward not found")
     if source.text is None and not source.has_caption:
         raise ApiError.bad_request("message can't be forwarded")
@@ -229,6 +261,7 @@ async def forward_message(call: Call) -> object:
         photo_sizes=source.photo_sizes,
         document=source.document,
         forward_origin=_origin(source),
+        thread_id=thread_id,
     )
     return message.to_api()
 
@@ -304,22 +337,64 @@ async def edit_message_reply_markup(call: Call) -> object:
     return _apply_edit(call, message, chat, (message.text, message.entities, markup))
 
 
+def _may_delete(world: World, bot: BotAccount, chat: Chat, message: Message) -> bool:
+    """Whether Telegram lets this bot delete this message now (deleteMessage's rules)."""
+    member = chat.member(bot.id)
+    own = message.bot_id == bot.id
+    can_delete_any = member is not None and member.right("can_delete_messages")
+    if chat.type == "private":
+        # Outgoing and incoming messages alike.
+        allowed = True
+    elif chat.type == "channel":
+        allowed = can_delete_any or (
+            own and member is not None and member.right("can_post_messages")
+        )
+    elif chat.type == "group":
+        # Any administrator of a basic group may delete any message there.
+        allowed = own or (member is not None and member.status in ("creator", "administrator"))
+    else:
+        allowed = own or can_delete_any
+    if not allowed:
+        return False
+    too_old = world.clock.unix() - message.date > DELETE_WINDOW_SECONDS
+    # can_delete_messages lifts the 48 hours in supergroups and channels only.
+    return not too_old or (chat.type in ("supergroup", "channel") and can_delete_any)
+
+
 async def delete_message(call: Call) -> object:
     world, bot = call.world, call.bot
     chat = world.chat_for_bot(bot, call.raw("chat_id"))
-    member = ensure_member(bot, chat)
+    ensure_member(bot, chat)
     message_id = call.integer("message_id")
     message = chat.messages.get(message_id) if message_id is not None else None
     if message is None or message.deleted:
         raise ApiError.bad_request("message to delete not found")
-    can_delete_any = member is not None and member.right("can_delete_messages")
-    # In private chats a bot may delete anyone's message; elsewhere others' need the admin right.
-    if chat.type != "private" and message.bot_id != bot.id and not can_delete_any:
+    if not _may_delete(world, bot, chat, message):
         raise ApiError.bad_request("message can't be deleted")
-    too_old = world.clock.unix() - message.date > DELETE_WINDOW_SECONDS
-    if too_old and chat.type in ("private", "group") and not can_delete_any:
-        raise ApiError.bad_request("message can't be deleted for everyone")
     message.deleted = True
+    return True
+
+
+async def delete_messages(call: Call) -> object:
+    """Up to 100 messages of one chat: those not found are skipped; any other refusal deletes
+    none of them."""
+    world, bot = call.world, call.bot
+    chat = world.chat_for_bot(bot, call.raw("chat_id"))
+    ensure_member(bot, chat)
+    ids = call.items("message_ids") or []
+    if not ids:
+        raise ApiError.bad_request("message identifiers are not specified")
+    if len(ids) > MAX_DELETED_AT_ONCE:
+        raise ApiError.bad_request("too many messages to delete")
+    found = [
+        message
+        for message_id in dict.fromkeys(ids)
+        if (message := chat.messages.get(message_id)) is not None and not message.deleted
+    ]
+    if any(not _may_delete(world, bot, chat, message) for message in found):
+        raise ApiError.bad_request("message can't be deleted")
+    for message in found:
+        message.deleted = True
     return True
 
 
@@ -333,4 +408,5 @@ HANDLERS: dict[str, Handler] = {
     "editMessageCaption": edit_message_caption,
     "editMessageReplyMarkup": edit_message_reply_markup,
     "deleteMessage": delete_message,
+    "deleteMessages": delete_messages,
 }

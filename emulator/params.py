@@ -114,6 +114,7 @@ _EDITED_MESSAGE = {
 _INLINE_KEYBOARD = {"reply_markup": _optional("InlineKeyboardMarkup")}
 _COMMAND_AUDIENCE = {"scope": _optional("BotCommandScope"), "language_code": _optional(STRING)}
 _CHAT = {"chat_id": _required(*CHAT_ID)}
+_TOPIC = {"message_thread_id": _required(INTEGER)}
 
 METHODS: Mapping[str, MethodSpec] = MappingProxyType(
     {
@@ -169,6 +170,7 @@ METHODS: Mapping[str, MethodSpec] = MappingProxyType(
         "editMessageCaption": _method(_EDITED_MESSAGE, _CAPTION, _INLINE_KEYBOARD),
         "editMessageReplyMarkup": _method(_EDITED_MESSAGE, _INLINE_KEYBOARD),
         "deleteMessage": _method(_CHAT, {"message_id": _required(INTEGER)}),
+        "deleteMessages": _method(_CHAT, {"message_ids": _required("Array of Integer")}),
         "setMessageReaction": _method(
             _CHAT,
             {
@@ -206,6 +208,17 @@ METHODS: Mapping[str, MethodSpec] = MappingProxyType(
         "getChatAdministrators": _method(_CHAT, {"return_bots": _optional(BOOLEAN)}),
         "leaveChat": _method(_CHAT),
         "getFile": _method({"file_id": _required(STRING)}),
+        "createForumTopic": _method(
+            _CHAT,
+            {
+                "name": _required(STRING),
+                "icon_color": _optional(INTEGER),
+                "icon_custom_emoji_id": _optional(STRING),
+            },
+        ),
+        "closeForumTopic": _method(_CHAT, _TOPIC),
+        "reopenForumTopic": _method(_CHAT, _TOPIC),
+        "deleteForumTopic": _method(_CHAT, _TOPIC),
     }
 )
 
@@ -503,6 +516,10 @@ _KINDS: Mapping[str, _Kind] = MappingProxyType(
         "InputFile": _Kind(json_encoded=False, check=_input_file),
         "Array of String": _Kind(
             json_encoded=True, check=_array_of(lambda item: isinstance(item, str))
+        ),
+        "Array of Integer": _Kind(
+            json_encoded=True,
+            check=_array_of(lambda item: isinstance(item, int) and not isinstance(item, bool)),
         ),
         "Array of MessageEntity": _Kind(json_encoded=True, check=_array_of(_is_object)),
         "Array of InlineQueryResult": _Kind(json_encoded=True, check=_array_of(_is_object)),

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from emulator import chats, faults, files, interaction, messaging, reactions, updates
+from emulator import chats, faults, files, forums, interaction, messaging, reactions, updates
 from emulator.call import Call, Handler
 from emulator.errors import ApiError
 from emulator.params import METHODS, UploadedFile, validate
@@ -25,6 +25,7 @@ HANDLERS: dict[str, Handler] = {
     **updates.HANDLERS,
     **files.HANDLERS,
     **reactions.HANDLERS,
+    **forums.HANDLERS,
 }
 # Method names are case-insensitive in the Bot API.
 _BY_LOWER_NAME = {name.lower(): name for name in HANDLERS if name in METHODS}

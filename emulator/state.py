@@ -191,6 +191,28 @@ class Member:
         return data
 
 
+@dataclass(eq=False)
+class ForumTopic:
+    """A topic of a forum supergroup; its id is the id of the message that opened it."""
+
+    thread_id: int
+    name: str
+    icon_color: int
+    creator: User
+    icon_custom_emoji_id: str | None = None
+    closed: bool = False
+
+    def to_api(self) -> JsonObject:
+        data: JsonObject = {
+            "message_thread_id": self.thread_id,
+            "name": self.name,
+            "icon_color": self.icon_color,
+        }
+        if self.icon_custom_emoji_id is not None:
+            data["icon_custom_emoji_id"] = self.icon_custom_emoji_id
+        return data
+
+
 class Edit(NamedTuple):
     """An earlier version of a message, kept when the bot edits it."""
 
@@ -216,6 +238,9 @@ class Chat:
     # Private chats only: the user pressed Start, and whether they blocked the bot since.
     started: bool = False
     blocked: bool = False
+    # Forum supergroups only: their open and closed topics by thread id (deleted ones are gone).
+    is_forum: bool = False
+    topics: dict[int, ForumTopic] = field(default_factory=dict)
 
     def next_message_id(self) -> int:
         self.last_message_id += 1
@@ -236,6 +261,8 @@ class Chat:
         data["title"] = self.title
         if self.username is not None:
             data["username"] = self.username
+        if self.is_forum:
+            data["is_forum"] = True
         return data
 
     @property
@@ -274,6 +301,8 @@ class Message:
     # Each reactor's current reactions (ReactionType objects) by user id (emulator.reactions).
     reactions: dict[int, tuple[JsonObject, ...]] = field(default_factory=dict)
     reaction_changes: int = 0
+    # The forum topic it is in (None: not in a forum, or in its General topic).
+    thread_id: int | None = None
 
     @property
     def html(self) -> str:
@@ -320,8 +349,14 @@ class Message:
             data["chat"] = chat.to_api()
         if self.forward_origin is not None:
             data["forward_origin"] = self.forward_origin
+        if self.thread_id is not None:
+            data["message_thread_id"] = self.thread_id
+            data["is_topic_message"] = True
         if self.reply_to is not None and not nested:
             data["reply_to_message"] = self.reply_to.to_api(nested=True)
+        elif (root := self._topic_root()) is not None and not nested:
+            # As in Telegram, a topic's messages answer the message that opened the topic.
+            data["reply_to_message"] = root.to_api(nested=True)
         if self.via_bot is not None:
             data["via_bot"] = self.via_bot.to_api()
         if self.edit_date is not None:
@@ -331,6 +366,11 @@ class Message:
             data["reply_markup"] = self.reply_markup
         data.update(self.service)
         return data
+
+    def _topic_root(self) -> Message | None:
+        if self.thread_id is None or self.thread_id == self.message_id or self.chat is None:
+            return None
+        return self.chat.messages.get(self.thread_id)
 
     def _content_to_api(self, data: JsonObject) -> None:
         entities = [entity.to_api() for entity in self.entities]

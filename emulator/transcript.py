@@ -110,6 +110,11 @@ def chat_summary(world: World, chat: Chat) -> JsonObject:
         "pressers": [user.id for user in _people(world, chat)],
         "bots": _bots_in(world, chat),
         "migrated": chat.migrated_to is not None,
+        "is_forum": chat.is_forum,
+        "topics": [
+            {"id": topic.thread_id, "name": topic.name, "closed": topic.closed}
+            for topic in chat.topics.values()
+        ],
     }
 
 
@@ -165,7 +170,19 @@ def _service_text(message: Message) -> str:
         return "The group was upgraded to a supergroup"
     if "migrate_from_chat_id" in service:
         return "Upgraded from a basic group"
+    if (about_topic := _topic_service_text(actor, service)) is not None:
+        return about_topic
     return ", ".join(key.replace("_", " ") for key in service)
+
+
+def _topic_service_text(actor: str, service: JsonObject) -> str | None:
+    if isinstance(created := service.get("forum_topic_created"), dict):
+        return f"{actor} created the topic {created.get('name', '')}"
+    if "forum_topic_closed" in service:
+        return f"{actor} closed the topic"
+    if "forum_topic_reopened" in service:
+        return f"{actor} reopened the topic"
+    return None
 
 
 def _keyboard(message: Message) -> list[list[JsonObject]]:
@@ -242,6 +259,14 @@ def _files(world: World, message: Message) -> JsonObject:
     }
 
 
+def _topic_name(message: Message) -> str | None:
+    """The name of the forum topic the message is in; None outside topics."""
+    if message.thread_id is None or message.chat is None:
+        return None
+    topic = message.chat.topics.get(message.thread_id)
+    return topic.name if topic is not None else None
+
+
 def message_view(message: Message, world: World | None = None) -> JsonObject:
     """One message as the page shows it; with the world, links to the files it holds."""
     reply = message.reply_to
@@ -267,6 +292,7 @@ def message_view(message: Message, world: World | None = None) -> JsonObject:
         "forwarded_from": _forwarded_from(message),
         "edits": len(message.edits),
         "keyboard": _keyboard(message),
+        "topic": _topic_name(message),
     }
 
 
@@ -287,6 +313,9 @@ def fingerprint(world: World) -> tuple[int, ...]:
         # A promotion changes no head count, but the page's "make admin" button must go.
         numbers.append(sum(m.status in ADMIN_STATUSES for m in chat.members.values()))
         numbers.append(int(chat.started))
+        # A topic closed, reopened or deleted changes what the page shows of the forum.
+        numbers.append(len(chat.topics))
+        numbers.append(sum(topic.closed for topic in chat.topics.values()))
         for message in chat.messages.values():
             numbers.append(len(message.edits) * 2 + int(message.deleted))
             numbers.append(message.reaction_changes)

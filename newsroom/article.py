@@ -7,6 +7,7 @@ from datetime import datetime
 from newsroom.errors import IngestError
 from newsroom.plaintext import one_line, split_paragraphs
 from newsroom.poll import MAX_POLL_OPTIONS
+from newsroom.sections import section_names
 from newsroom.urls import canonical_url, is_web_url
 
 # Where a page shows a poll question without its answers, readers get these.
@@ -113,7 +114,8 @@ class ArticleDraft:
         # The paragraphs come back one-line and non-empty: joining them is all that is left.
         set_field(self, "body", "\n\n".join(split_paragraphs(self.body)))
         set_field(self, "key_points", tuple(p for p in map(one_line, self.key_points) if p))
-        set_field(self, "topics", _unique(one_line(topic) for topic in self.topics))
+        # Readers pick sections by these names: normalised here, once, whatever the source.
+        set_field(self, "topics", section_names(self.topics))
         set_field(self, "related", _unique_links(self.related))
         if isinstance(self.reading_minutes, bool) or self.reading_minutes < 1:
             raise IngestError(f"the article {title!r} has a reading time under one minute")
@@ -133,16 +135,6 @@ def _web_address(url: str, *, what: str) -> str:
 def _require_aware(moment: datetime | None, *, what: str) -> None:
     if moment is not None and moment.utcoffset() is None:
         raise IngestError(f"{what} ({moment.isoformat()}) has no time zone")
-
-
-def _unique(values: Iterable[str]) -> tuple[str, ...]:
-    seen: set[str] = set()
-    kept: list[str] = []
-    for value in values:
-        if value and value.casefold() not in seen:
-            seen.add(value.casefold())
-            kept.append(value)
-    return tuple(kept)
 
 
 def _unique_links(links: Iterable[RelatedLink]) -> tuple[RelatedLink, ...]:

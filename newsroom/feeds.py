@@ -40,6 +40,8 @@ class FeedItem:
     url: str
     title: str
     published_at: datetime | None
+    # The item's <category> (RSS) or category term (Atom) names, as the feed wrote them.
+    categories: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -130,7 +132,15 @@ def _item(entry: Any, *, base: str) -> FeedItem | None:
         url=link,
         title=plain_title(str(entry.get("title") or "")),
         published_at=_moment(entry.get("published_parsed") or entry.get("updated_parsed")),
+        categories=_categories(entry.get("tags")),
     )
+
+
+def _categories(tags: Any) -> tuple[str, ...]:
+    if not isinstance(tags, list):
+        return ()
+    terms = (tag.get("term") for tag in tags if isinstance(tag, dict))
+    return tuple(term for term in terms if isinstance(term, str) and one_line(term))
 
 
 def plain_title(text: str) -> str:

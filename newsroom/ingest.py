@@ -66,7 +66,8 @@ async def ingest_feed_item(
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> ArticleDraft:
-    """The article a feed item links to, remembering the item's key and, if needed, its date."""
+    """The article a feed item links to, remembering the item's key, if needed its date, and
+    the feed's categories among its topics."""
     draft = await ingest(
         item.url,
         client=client,
@@ -75,7 +76,10 @@ async def ingest_feed_item(
         timeout=timeout,
     )
     return replace(
-        draft, source_guid=item.key, published_at=draft.published_at or item.published_at
+        draft,
+        source_guid=item.key,
+        published_at=draft.published_at or item.published_at,
+        topics=draft.topics + item.categories,
     )
 
 

@@ -115,7 +115,9 @@ def read_metadata(tree: LexborHTMLParser, *, base: str) -> PageMetadata:
         ),
         canonical_url=canonical,
         article_body=_ld_body(ld.get("articleBody")),
-        topics=_topics(ld.get("keywords"), meta.get("news_keywords"), meta.get("keywords")),
+        # The section the page is filed under comes first, then its keywords.
+        topics=_topics(ld.get("articleSection"))
+        + _topics(ld.get("keywords"), meta.get("news_keywords"), meta.get("keywords")),
     )
 
 

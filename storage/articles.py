@@ -131,10 +131,23 @@ async def _insert(session: AsyncSession, draft: ArticleDraft) -> Article:
     return article
 
 
+async def publisher_of(session: AsyncSession, *, article_id: int | None) -> int | None:
+    """The admin who published the article, when one did and it was recorded."""
+    if article_id is None:
+        return None
+    article = await session.get(Article, article_id)
+    return article.published_by if article is not None else None
+
+
 async def mark_published(
-    session: AsyncSession, *, article_id: int, at: datetime | None = None
+    session: AsyncSession,
+    *,
+    article_id: int,
+    at: datetime | None = None,
+    published_by: int | None = None,
 ) -> Article:
-    """Mark the article published (pushed to subscribers) now or at `at`; return it."""
+    """Mark the article published (pushed to subscribers) now or at `at`, by the admin
+    `published_by` (None for feed items); return it."""
     article = await session.get(Article, article_id)
     if article is None:
         raise LookupError(f"no article {article_id}")
@@ -142,6 +155,7 @@ async def mark_published(
     article.status = ArticleStatus.PUBLISHED
     article.pushed_at = moment
     article.updated_at = moment
+    article.published_by = published_by
     session.add(article)
     await session.flush()
     return article

@@ -66,7 +66,9 @@ async def claim_autocard(session: AsyncSession, *, article_id: int, chat_id: int
         statement = postgresql.insert(Delivery).values(values)
     else:
         raise NotImplementedError(f"no autocard claim for the {dialect} dialect")
-    claimed = statement.on_conflict_do_nothing(index_elements=["article_id", "chat_id"])
+    claimed = statement.on_conflict_do_nothing(
+        index_elements=["article_id", "chat_id", "thread_id"]
+    )
     result = await session.exec(claimed.returning(col(Delivery.id)))
     delivery_id: int | None = result.scalar_one_or_none()
     return delivery_id

@@ -26,8 +26,10 @@ async def create_broadcast(
     kinds: Collection[ChatKind] = (),
     topics: Collection[str] = (),
     scheduled_for: datetime | None = None,
+    urgent: bool = False,
 ) -> Broadcast:
-    """A draft waiting for the admin's Send (text as HTML, or a message to copy)."""
+    """A draft waiting for the admin's Send (text as HTML, or a message to copy); an urgent
+    one goes out during readers' quiet hours too."""
     if html is None and (copy_from_chat_id is None or copy_message_id is None):
         raise ValueError("a broadcast needs HTML text or a message to copy")
     broadcast = Broadcast(
@@ -38,6 +40,7 @@ async def create_broadcast(
         target_kinds=[ChatKind(kind).value for kind in kinds],
         target_topics=list(topics),
         scheduled_for=scheduled_for,
+        urgent=urgent,
     )
     session.add(broadcast)
     await session.flush()

@@ -1,9 +1,12 @@
 """Queries about chats: who is subscribed, who stopped and why, and group-to-supergroup moves.
 
 Every function takes the caller's session and never commits. A chat receives pushes when it is
-``active``; ``subscribed`` stays set after the bot is blocked or removed so history shows who
-had asked for pushes. Whenever a chat starts or stops receiving pushes, a subscription event is
-recorded in the same transaction (`storage.engagement.record_subscription`).
+``active``: for itself when ``subscribed``, and in its forum topics subscribed on their own
+(`storage.forum_topics`), so a forum group stays active while one of its topics is subscribed
+even after the group itself unsubscribes. ``subscribed`` stays set after the bot is blocked or
+removed so history shows who had asked for pushes. Whenever a subscribed chat starts or stops
+receiving pushes, a subscription event is recorded in the same transaction
+(`storage.engagement.record_subscription`); topics record none.
 """
 
 from collections.abc import Iterable
@@ -18,6 +21,7 @@ from storage.models import (
     Chat,
     ChatKind,
     Delivery,
+    ForumTopic,
     PollMessage,
     RetireReason,
     StopReason,
@@ -109,7 +113,8 @@ async def unsubscribe_chat(session: AsyncSession, *, chat_id: int) -> bool:
     was_active = chat.active
     now = utcnow()
     chat.subscribed = False
-    chat.active = False
+    # A forum's topics subscribed on their own keep receiving when the group itself leaves.
+    chat.active = was_active and await has_receiving_topics(session, chat_id=chat_id)
     chat.stop_reason = StopReason.UNSUBSCRIBED
     chat.stopped_at = now
     chat.updated_at = now
@@ -139,9 +144,20 @@ async def mark_chat_stopped(session: AsyncSession, *, chat_id: int, reason: Stop
     chat.updated_at = now
     session.add(chat)
     await session.flush()
-    if was_active:
+    # A chat active only for its forum topics was never counted as a subscriber.
+    if was_active and chat.subscribed:
         await record_subscription(session, chat_id=chat_id, chat_kind=chat.kind, subscribed=False)
     return was_active
+
+
+async def has_receiving_topics(session: AsyncSession, *, chat_id: int) -> bool:
+    """Whether one of the chat's forum topics is subscribed and has not ended."""
+    statement = select(col(ForumTopic.thread_id)).where(
+        col(ForumTopic.chat_id) == chat_id,
+        col(ForumTopic.subscribed).is_(True),
+        col(ForumTopic.active).is_(True),
+    )
+    return (await session.exec(statement.limit(1))).first() is not None
 
 
 async def record_bot_membership(
@@ -165,15 +181,27 @@ async def record_bot_membership(
     return chat
 
 
+# What readers chose with /settings besides sections (``topics``, carried over on their own).
+_READER_CHOICES = (
+    "delivery_mode",
+    "digest_hour",
+    "digest_weekday",
+    "quiet_from",
+    "quiet_until",
+    "timezone",
+)
+
+
 async def migrate_chat(session: AsyncSession, *, old_id: int, new_id: int) -> Chat:
     """Carry a group that became a supergroup over to its new id; return the new chat.
 
-    The supergroup takes over the subscription, topics and settings (unless it already had a
-    subscription of its own), the deliveries (so nothing is sent twice and pending ones go to
-    the new id) and the chat ids of votes. Message ids belong to the old group, so its poll
-    messages cannot be edited through the new id: they are retired, not moved. The old row is
-    kept, inactive, with reason MIGRATED and ``migrated_to`` set, so late updates that still
-    carry the old id can be redirected. Calling this twice is harmless.
+    The supergroup takes over the subscription, topics and settings, and the readers' delivery,
+    quiet hours and time zone (unless it already had a subscription of its own), the deliveries
+    (so nothing is sent twice and pending ones go to the new id) and the chat ids of votes.
+    Message ids belong to the old group, so its poll messages cannot be edited through the new
+    id: they are retired, not moved. The old row is kept, inactive, with reason MIGRATED and
+    ``migrated_to`` set, so late updates that still carry the old id can be redirected. Calling
+    this twice is harmless.
     """
     old = await session.get(Chat, old_id)
     new = await session.get(Chat, new_id)
@@ -201,6 +229,9 @@ async def migrate_chat(session: AsyncSession, *, old_id: int, new_id: int) -> Ch
         new.stop_reason = old.stop_reason
         new.subscribed_at = old.subscribed_at
         new.stopped_at = old.stopped_at
+        # The group's delivery, quiet hours and time zone go with its subscription.
+        for choice in _READER_CHOICES:
+            setattr(new, choice, getattr(old, choice))
     session.add(new)
     await session.flush()
 

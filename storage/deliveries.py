@@ -1,11 +1,13 @@
-"""The delivery ledger: one row per (item, chat), from queued to sent, failed or cancelled.
+"""The delivery ledger: one row per (item, chat or forum topic), from queued to sent, failed or
+cancelled.
 
-Publishing an article or starting a broadcast queues a pending row for every chat in the
-audience, in one INSERT ... SELECT inside the caller's transaction (so the item and its ledger
-commit together, and nothing loads the audience into memory). The delivery engine then claims
-batches of due rows ('pending' -> 'sending'), sends, and records each outcome. Rows left
-'sending' by a process that died go back to 'pending' when the next one starts, or (several
-processes, docs/DEPLOY.md) once the claimer's heartbeat has expired.
+Publishing an article or starting a broadcast queues a pending row for every chat and
+subscribed forum topic in the audience, in one INSERT ... SELECT inside the caller's
+transaction (so the item and its ledger commit together, and nothing loads the audience into
+memory). The delivery engine then claims batches of due rows ('pending' -> 'sending'), sends,
+and records each outcome. Rows left 'sending' by a process that died go back to 'pending'
+when the next one starts, or (several processes, docs/DEPLOY.md) once the claimer's heartbeat
+has expired.
 
 Every function takes the caller's session and never commits.
 """
@@ -23,13 +25,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.leases import WORKER_PREFIX
 from storage.models import (
+    Article,
     Chat,
     ChatKind,
     Delivery,
     DeliveryKind,
+    DeliveryMode,
     DeliveryStatus,
+    ForumTopic,
     Lease,
 )
+from storage.sections import follows_any
 from storage.types import UTCDateTime, utcnow
 
 # Why a row was cancelled without a send: its chat stopped receiving pushes before its turn.
@@ -37,7 +43,15 @@ CHAT_INACTIVE = "chat_inactive"
 # Why a row was cancelled by an admin (/cancel).
 CANCELLED_BY_ADMIN = "cancelled"
 
-_QUEUED_COLUMNS = ["kind", "article_id", "broadcast_id", "chat_id", "status", "attempts"]
+_QUEUED_COLUMNS = [
+    "kind",
+    "article_id",
+    "broadcast_id",
+    "chat_id",
+    "thread_id",
+    "status",
+    "attempts",
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,8 @@ class ClaimedDelivery:
     item_id: int
     chat_id: int
     attempts: int
+    # The forum topic it goes to (message_thread_id); 0 for the chat itself.
+    thread_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,30 +93,31 @@ class RetryRow:
     error: str | None = None
 
 
-def _audience(
-    session: AsyncSession, kinds: Collection[ChatKind] = (), topics: Collection[str] = ()
+def _chat_conditions(
+    session: AsyncSession, kinds: Collection[ChatKind], sections: Collection[str]
 ) -> list[sa.ColumnElement[bool]]:
-    """Conditions on Chat: active and subscribed, optionally of some kinds and topics."""
-    conditions: list[sa.ColumnElement[bool]] = [
-        col(Chat.active).is_(True),
-        col(Chat.subscribed).is_(True),
-    ]
+    """Conditions on Chat shared by its own subscription and its topics': optionally of some
+    kinds, following some sections."""
+    conditions: list[sa.ColumnElement[bool]] = [col(Chat.active).is_(True)]
     if kinds:
         conditions.append(col(Chat.kind).in_([ChatKind(kind) for kind in kinds]))
-    if topics:
-        conditions.append(_follows_any(session, list(topics)))
+    if sections:
+        conditions.append(follows_any(session, list(sections)))
     return conditions
 
 
-def _follows_any(session: AsyncSession, topics: list[str]) -> sa.ColumnElement[bool]:
-    # Chat.topics is a JSON array; each dialect spells "its elements" with its own function.
-    if session.get_bind().dialect.name == "postgresql":
-        elements = sa.func.json_array_elements_text(col(Chat.topics)).table_valued("value")
-    else:
-        elements = sa.func.json_each(col(Chat.topics)).table_valued("value")
-    return sa.exists(
-        select(sa.literal(1)).select_from(elements).where(elements.c.value.in_(topics))
+def _targets(conditions: list[sa.ColumnElement[bool]]) -> sa.Subquery:
+    """Where pushes go: each chat subscribed itself (topic 0), and each subscribed topic of a
+    forum whose chat still has the bot; one row per (chat_id, thread_id)."""
+    chats: sa.Select[int, int] = sa.select(
+        col(Chat.id).label("chat_id"), sa.literal(0, sa.Integer()).label("thread_id")
+    ).where(col(Chat.subscribed).is_(True), *conditions)
+    topics = (
+        select(col(ForumTopic.chat_id), col(ForumTopic.thread_id))
+        .join(Chat, col(Chat.id) == col(ForumTopic.chat_id))
+        .where(col(ForumTopic.subscribed).is_(True), col(ForumTopic.active).is_(True), *conditions)
     )
+    return sa.union_all(chats, topics).subquery("targets")
 
 
 async def _queue(
@@ -109,27 +126,30 @@ async def _queue(
     kind: DeliveryKind,
     article_id: int | None,
     broadcast_id: int | None,
-    audience: list[sa.ColumnElement[bool]],
+    targets: sa.Subquery,
 ) -> int:
     now = utcnow()
     item = col(Delivery.article_id) if kind is DeliveryKind.ARTICLE else col(Delivery.broadcast_id)
     item_id = article_id if kind is DeliveryKind.ARTICLE else broadcast_id
     already = select(col(Delivery.id)).where(
-        item == item_id, col(Delivery.chat_id) == col(Chat.id)
+        item == item_id,
+        col(Delivery.chat_id) == targets.c.chat_id,
+        col(Delivery.thread_id) == targets.c.thread_id,
     )
     source = (
         sa.select(
             sa.literal(kind.value),
             sa.literal(article_id, sa.Integer()),
             sa.literal(broadcast_id, sa.Integer()),
-            col(Chat.id),
+            targets.c.chat_id,
+            targets.c.thread_id,
             sa.literal(DeliveryStatus.PENDING.value),
             sa.literal(0),
             sa.literal(now, UTCDateTime()),
             sa.literal(now, UTCDateTime()),
         )
-        .where(*audience, ~sa.exists(already))
-        .order_by(col(Chat.id))
+        .where(~sa.exists(already))
+        .order_by(targets.c.chat_id, targets.c.thread_id)
     )
     statement = sa.insert(Delivery).from_select(
         [*_QUEUED_COLUMNS, "created_at", "updated_at"], source
@@ -139,17 +159,26 @@ async def _queue(
 
 
 async def queue_article(session: AsyncSession, *, article_id: int) -> int:
-    """Queue the article for every active subscribed chat that does not have it yet.
+    """Queue the article for every active subscriber (chat or forum topic) that does not have
+    it yet, takes articles one by one (digest readers get it in their digest) and follows one
+    of its sections (or all of them).
 
     One INSERT ... SELECT; the caller marks the article published in the same transaction.
     Returns how many deliveries were queued.
     """
+    article = await session.get(Article, article_id)
+    sections = list(article.topics) if article is not None else []
+    conditions = [
+        col(Chat.delivery_mode) == DeliveryMode.INSTANT,
+        # An article with no sections is for everyone; one with sections, for their followers.
+        *_chat_conditions(session, kinds=(), sections=sections),
+    ]
     return await _queue(
         session,
         kind=DeliveryKind.ARTICLE,
         article_id=article_id,
         broadcast_id=None,
-        audience=_audience(session),
+        targets=_targets(conditions),
     )
 
 
@@ -160,21 +189,22 @@ async def queue_broadcast(
     kinds: Collection[ChatKind] = (),
     topics: Collection[str] = (),
 ) -> int:
-    """Queue the broadcast for its audience (all kinds and topics when empty); how many."""
+    """Queue the broadcast for its audience (every kind and section when empty); how many."""
     return await _queue(
         session,
         kind=DeliveryKind.BROADCAST,
         article_id=None,
         broadcast_id=broadcast_id,
-        audience=_audience(session, kinds, topics),
+        targets=_targets(_chat_conditions(session, kinds, topics)),
     )
 
 
 async def count_audience(
     session: AsyncSession, *, kinds: Collection[ChatKind] = (), topics: Collection[str] = ()
 ) -> int:
-    """How many chats a broadcast with these targets would reach now."""
-    statement = select(sa.func.count()).select_from(Chat).where(*_audience(session, kinds, topics))
+    """How many chats and forum topics a broadcast with these targets would reach now."""
+    targets = _targets(_chat_conditions(session, kinds, topics))
+    statement = select(sa.func.count()).select_from(targets)
     return int((await session.exec(statement)).one())
 
 
@@ -247,9 +277,11 @@ def _claim_statement(*, skip_locked: bool) -> sa.Update:
             rows.kind,
             rows.article_id,
             rows.broadcast_id,
+            rows.digest_id,
             rows.chat_id,
             rows.attempts,
             chat_active,
+            rows.thread_id,
         )
     )
 
@@ -322,10 +354,14 @@ _RETRY = (
 
 
 async def claim_due(
-    session: AsyncSession, *, limit: int, claimer: str | None = None
+    session: AsyncSession,
+    *,
+    limit: int,
+    claimer: str | None = None,
+    now: datetime | None = None,
 ) -> list[ClaimedDelivery]:
-    """Claim up to `limit` of the oldest due pending rows ('pending' -> 'sending') for the bot
-    process `claimer`.
+    """Claim up to `limit` of the oldest rows pending and due at `now` (default: the current
+    time) ('pending' -> 'sending') for the bot process `claimer`.
 
     Rows whose chat stopped receiving pushes are cancelled instead of returned. On PostgreSQL
     the claim skips rows other claimers hold (FOR UPDATE SKIP LOCKED); SQLite has one writer.
@@ -335,16 +371,18 @@ async def claim_due(
     connection = await session.connection()
     statement = _CLAIM_SKIP_LOCKED if connection.dialect.name == "postgresql" else _CLAIM
     claimed = await connection.execute(
-        statement, {"now": utcnow(), "how_many": limit, "claimer": claimer}
+        statement, {"now": now or utcnow(), "how_many": limit, "claimer": claimer}
     )
     rows: list[ClaimedDelivery] = []
     skipped: list[EndedRow] = []
-    for row_id, kind, article_id, broadcast_id, chat_id, attempts, active in claimed.all():
+    for row in claimed.all():
+        row_id, kind, article_id, broadcast_id, digest_id, chat_id, attempts, active, thread = row
         if not active:
             skipped.append(EndedRow(row_id, DeliveryStatus.CANCELLED, CHAT_INACTIVE))
             continue
-        item_id = article_id if article_id is not None else broadcast_id
-        rows.append(ClaimedDelivery(row_id, kind, item_id, chat_id, attempts))
+        # The one item the row carries: its article, broadcast or digest.
+        item_id = article_id or broadcast_id or digest_id
+        rows.append(ClaimedDelivery(row_id, kind, item_id, chat_id, attempts, thread))
     await end_rows(session, rows=skipped)
     rows.sort(key=lambda row: row.id)
     return rows

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -54,6 +54,14 @@ def _sqlite_file(url: URL) -> Path | None:
 
 class DatabaseUnavailableError(Exception):
     """The database cannot be opened or written; the message says which one and why."""
+
+
+# What a failing database raises at the bot: the driver's errors, the OS's, and ours.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    SQLAlchemyError,
+    OSError,
+    DatabaseUnavailableError,
+)
 
 
 def _unavailable(where: object, reason: str) -> DatabaseUnavailableError:

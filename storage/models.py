@@ -1,6 +1,6 @@
 """The tables of the whole domain: chats, users, articles, feeds, polls, votes, poll messages,
-deliveries and broadcasts, and the engagement signals (reactions, article events, subscription
-events, tracked link codes).
+deliveries and broadcasts, the engagement signals (reactions, article events, subscription
+events, tracked link codes), and corrections with the ledger of the copies they change.
 
 Telegram ids (chats, users) are the primary keys of their tables; everything the bot creates
 itself gets an autoincrement id. Alembic migrations in ``storage/migrations`` create these
@@ -43,6 +43,17 @@ class StopReason(StrEnum):
     MIGRATED = "migrated"
     UNSUBSCRIBED = "unsubscribed"
     CHAT_NOT_FOUND = "chat_not_found"
+    # A forum topic's subscription ends when Telegram says the topic is closed or gone.
+    TOPIC_CLOSED = "topic_closed"
+    TOPIC_DELETED = "topic_deleted"
+
+
+class DeliveryMode(StrEnum):
+    """How a chat wants its articles: each at once, or gathered into one digest per period."""
+
+    INSTANT = "instant"
+    DAILY = "daily"
+    WEEKLY = "weekly"
 
 
 class ArticleStatus(StrEnum):
@@ -65,11 +76,14 @@ class RetireReason(StrEnum):
     UNREACHABLE = "unreachable"
     CHAT_MIGRATED = "chat_migrated"
     POLL_CLOSED = "poll_closed"
+    # The article was retracted: its copies are deleted or replaced, never edited again.
+    WITHDRAWN = "withdrawn"
 
 
 class DeliveryKind(StrEnum):
     ARTICLE = "article"
     BROADCAST = "broadcast"
+    DIGEST = "digest"
 
 
 class DeliveryStatus(StrEnum):
@@ -141,8 +155,48 @@ class Chat(SQLModel, table=True):
     subscribed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     migrated_to: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # The sections the chat follows, normalised (newsroom text); empty means every section.
     topics: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     settings: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    delivery_mode: DeliveryMode = Field(
+        default=DeliveryMode.INSTANT,
+        sa_type=string_enum(DeliveryMode),
+        sa_column_kwargs={"server_default": DeliveryMode.INSTANT.value},
+    )
+    # The local hour (0-23) a digest goes out, and for weekly ones the weekday (0 is Monday).
+    digest_hour: int | None = None
+    digest_weekday: int | None = None
+    # Quiet hours as minutes after local midnight, from and until (None: no quiet hours).
+    quiet_from: int | None = None
+    quiet_until: int | None = None
+    # An IANA zone name; None means the bot's TIMEZONE.
+    timezone: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ForumTopic(SQLModel, table=True):
+    """A topic of a forum supergroup subscribed on its own: /subscribe sent inside the topic.
+
+    Its cards and broadcasts carry its ``message_thread_id``; the group's own subscription
+    (``Chat.subscribed``) covers the General topic. The chat's preferences apply to each topic.
+    """
+
+    __tablename__ = "forum_topics"
+
+    chat_id: int = Field(
+        primary_key=True,
+        sa_column_args=[sa.ForeignKey("chats.id", onupdate="CASCADE", ondelete="CASCADE")],
+        sa_type=sa.BigInteger,
+        sa_column_kwargs={"autoincrement": False},
+    )
+    thread_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    title: str | None = None
+    subscribed: bool = False
+    active: bool = False
+    stop_reason: StopReason | None = Field(default=None, sa_type=string_enum(StopReason))
+    subscribed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -184,6 +238,13 @@ class Article(SQLModel, table=True):
     related: list[dict[str, str]] = Field(default_factory=list, sa_type=sa.JSON)
     status: ArticleStatus = Field(default=ArticleStatus.DRAFT, sa_type=string_enum(ArticleStatus))
     pushed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The admin who published it (None for feed items, and for articles published before 0004).
+    published_by: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # How many corrections (and retractions) were confirmed for it: a copy rendered from an
+    # earlier revision is out of date.
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The line a corrected card shows, such as "Updated 14:05: the turnout was 61%".
+    correction: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -318,6 +379,8 @@ class Broadcast(SQLModel, table=True):
     # Empty lists mean "every kind" and "every topic".
     target_kinds: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     target_topics: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    # Urgent broadcasts go out inside readers' quiet hours too.
+    urgent: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     status: BroadcastStatus = Field(
         default=BroadcastStatus.DRAFT, sa_type=string_enum(BroadcastStatus)
     )
@@ -336,18 +399,47 @@ class Broadcast(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class Digest(SQLModel, table=True):
+    """One period's digest for one chat (or forum topic): the articles published in its window
+    that the chat follows, sent as one message through the delivery ledger."""
+
+    __tablename__ = "digests"
+    __table_args__ = (sa.UniqueConstraint("chat_id", "thread_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(
+        sa_column_args=[sa.ForeignKey("chats.id", onupdate="CASCADE", ondelete="CASCADE")],
+        sa_type=sa.BigInteger,
+    )
+    thread_id: int = 0
+    # The local period it covers, such as "2026-12-03" (daily) or "2026-W49" (weekly).
+    period: str = Field(max_length=16)
+    window_start: datetime = Field(sa_type=UTCDateTime)
+    window_end: datetime = Field(sa_type=UTCDateTime)
+    # How many of its messages are out, and the last one's id: a restart resumes after them.
+    parts_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    last_message_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# The check on deliveries: each row carries exactly one item, of its kind.
+ONE_ITEM = (
+    "(kind = 'article' AND article_id IS NOT NULL AND broadcast_id IS NULL AND digest_id IS NULL)"
+    " OR (kind = 'broadcast' AND broadcast_id IS NOT NULL AND article_id IS NULL"
+    " AND digest_id IS NULL)"
+    " OR (kind = 'digest' AND digest_id IS NOT NULL AND article_id IS NULL"
+    " AND broadcast_id IS NULL)"
+)
+
+
 class Delivery(SQLModel, table=True):
-    """One item (an article card or a broadcast) on its way to one chat."""
+    """One item (an article card, a broadcast or a digest) on its way to one chat or topic."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        sa.UniqueConstraint("article_id", "chat_id"),
-        sa.UniqueConstraint("broadcast_id", "chat_id"),
-        sa.CheckConstraint(
-            "(kind = 'article' AND article_id IS NOT NULL AND broadcast_id IS NULL)"
-            " OR (kind = 'broadcast' AND broadcast_id IS NOT NULL AND article_id IS NULL)",
-            name="one_item",
-        ),
+        sa.UniqueConstraint("article_id", "chat_id", "thread_id"),
+        sa.UniqueConstraint("broadcast_id", "chat_id", "thread_id"),
+        sa.CheckConstraint(ONE_ITEM, name="one_item"),
         # The engine claims the oldest pending rows: an index walk, whatever the backlog.
         sa.Index(None, "status", "id"),
         # A broadcast's progress counts its rows by status and failure from the index alone.
@@ -360,12 +452,17 @@ class Delivery(SQLModel, table=True):
     kind: DeliveryKind = Field(sa_type=string_enum(DeliveryKind))
     article_id: int | None = Field(default=None, foreign_key="articles.id", ondelete="CASCADE")
     broadcast_id: int | None = Field(default=None, foreign_key="broadcasts.id", ondelete="CASCADE")
+    digest_id: int | None = Field(
+        default=None, foreign_key="digests.id", ondelete="CASCADE", unique=True
+    )
     chat_id: int = Field(
         sa_column_args=[
             sa.ForeignKey("chats.id", onupdate="CASCADE", ondelete="CASCADE"),
         ],
         sa_type=sa.BigInteger,
     )
+    # The forum topic (message_thread_id) it goes to; 0 for the chat itself.
+    thread_id: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     status: DeliveryStatus = Field(
         default=DeliveryStatus.PENDING, sa_type=string_enum(DeliveryStatus)
     )
@@ -560,4 +657,141 @@ class LinkCode(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=16)
     article_id: int = Field(foreign_key="articles.id", ondelete="CASCADE")
     chat_kind: ChatKind | None = Field(default=None, sa_type=string_enum(ChatKind))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CorrectionAction(StrEnum):
+    """What a correction does to every copy of its article."""
+
+    UPDATE = "update"  # each copy is edited to the corrected card
+    RETRACT = "retract"  # each copy is deleted, or replaced by a notice where it cannot be
+
+
+class CorrectionStatus(StrEnum):
+    DRAFT = "draft"  # previewed, waiting for Confirm or Cancel
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class CopyChangeStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class CopyOutcome(StrEnum):
+    """What became of one copy."""
+
+    EDITED = "edited"
+    DELETED = "deleted"
+    NOTICE = "notice"  # Telegram would not delete it: it says the article was withdrawn
+    SUPERSEDED = "superseded"  # a later correction of the article took the copy over
+    FAILED = "failed"
+
+
+class Correction(SQLModel, table=True):
+    """An admin's correction or retraction of one article: previewed, confirmed, then carried
+    to every copy by its rows in ``copy_changes``."""
+
+    __tablename__ = "corrections"
+    # The runner looks for running corrections; an article's are read newest first.
+    __table_args__ = (sa.Index(None, "status"), sa.Index(None, "article_id", "id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="articles.id", ondelete="CASCADE")
+    action: CorrectionAction = Field(sa_type=string_enum(CorrectionAction))
+    status: CorrectionStatus = Field(
+        default=CorrectionStatus.DRAFT, sa_type=string_enum(CorrectionStatus)
+    )
+    author_id: int = Field(sa_type=sa.BigInteger)
+    # The admin's note (an update) or reason (a retraction); None when they gave none.
+    note: str | None = Field(default=None, sa_type=sa.Text)
+    # An update's corrected fields as read from the source, applied to the article on Confirm.
+    draft: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    # The article's revision the preview was made from: Confirm refuses once it moved on.
+    based_on: int = 0
+    # The revision Confirm gave the article.
+    revision: int | None = None
+    # The admin's preview, edited into the progress and then the report.
+    progress_chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    progress_message_id: int | None = None
+    # Counts as of the final report (the rows in ``copy_changes`` are the live truth).
+    total: int = 0
+    edited: int = 0
+    deleted: int = 0
+    notices: int = 0
+    failed: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# A copy is a message of a chat, or an inline message; the check on both tables below.
+ONE_COPY = "(chat_id IS NOT NULL AND message_id IS NOT NULL) OR inline_message_id IS NOT NULL"
+
+
+class CopyChange(SQLModel, table=True):
+    """One copy of an article that one correction edits or deletes: the ledger row that makes
+    it happen once, across restarts (pending -> sending -> done or failed)."""
+
+    __tablename__ = "copy_changes"
+    __table_args__ = (
+        sa.UniqueConstraint("correction_id", "chat_id", "message_id"),
+        sa.UniqueConstraint("correction_id", "inline_message_id"),
+        sa.CheckConstraint(ONE_COPY, name="target"),
+        # The runner claims the oldest pending rows.
+        sa.Index(None, "status", "id"),
+        # Progress counts a correction's rows by status and outcome.
+        sa.Index(None, "correction_id", "status", "outcome"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    correction_id: int = Field(foreign_key="corrections.id", ondelete="CASCADE")
+    # Where the copy stands; the ids are those it was sent with, even if the chat moved since.
+    chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    message_id: int | None = None
+    inline_message_id: str | None = None
+    # The photo above an image card's message, when the bot knows it.
+    photo_message_id: int | None = None
+    # The poll message it also is: edited with the poll's current totals.
+    poll_message_id: int | None = Field(
+        default=None, foreign_key="poll_messages.id", ondelete="SET NULL"
+    )
+    # The kind of chat (its card's link depends on it); None for an inline copy.
+    chat_kind: ChatKind | None = Field(default=None, sa_type=string_enum(ChatKind))
+    status: CopyChangeStatus = Field(
+        default=CopyChangeStatus.PENDING, sa_type=string_enum(CopyChangeStatus)
+    )
+    attempts: int = 0
+    not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    outcome: CopyOutcome | None = Field(default=None, sa_type=string_enum(CopyOutcome))
+    # Why it failed (a bot.telegram.errors.Failure value, or "chat_inactive"), or is retried.
+    failure: str | None = Field(default=None, sa_type=sa.String(32))
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CardCopy(SQLModel, table=True):
+    """A copy of an article's card that the delivery ledger does not describe whole: one shown
+    on request (/latest, a deep link, an autocard), one posted through inline mode, or a
+    delivered image card (the photo above its message)."""
+
+    __tablename__ = "card_copies"
+    __table_args__ = (
+        sa.UniqueConstraint("chat_id", "message_id"),
+        sa.CheckConstraint(ONE_COPY, name="target"),
+        # A correction gathers an article's copies.
+        sa.Index(None, "article_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="articles.id", ondelete="CASCADE")
+    chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    message_id: int | None = None
+    inline_message_id: str | None = Field(default=None, unique=True)
+    photo_message_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

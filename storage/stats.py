@@ -1,4 +1,5 @@
-"""The numbers behind /stats: subscribers, articles, deliveries and votes, counted in SQL.
+"""The numbers behind /stats: subscribers (chats and forum topics) and what they chose,
+articles, deliveries and votes, counted in SQL.
 
 Every function takes the caller's session and never commits.
 """
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import deliveries
+from storage import deliveries, forum_topics, preferences
 from storage.models import (
     Article,
     ArticleStatus,
@@ -31,6 +32,10 @@ class BotStats:
     articles_published: int
     deliveries: dict[tuple[DeliveryKind, DeliveryStatus, str | None], int]
     votes_today: int
+    # Forum topics subscribed on their own, and why the ended ones ended.
+    topics: forum_topics.TopicCounts
+    # What the chats receiving articles chose: delivery modes and sections followed.
+    choices: preferences.ReaderChoices
 
 
 async def bot_stats(session: AsyncSession, *, day_start: datetime) -> BotStats:
@@ -56,4 +61,6 @@ async def bot_stats(session: AsyncSession, *, day_start: datetime) -> BotStats:
         articles_published=int(published),
         deliveries=await deliveries.delivery_counts(session),
         votes_today=int(votes),
+        topics=await forum_topics.topic_counts(session),
+        choices=await preferences.reader_choices(session),
     )

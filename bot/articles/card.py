@@ -1,11 +1,12 @@
 """Article cards in Telegram HTML, always within Telegram's size limits.
 
-A card is the headline, standfirst, key points, byline, a "Did you know?" fact behind a spoiler
-and the poll, with link buttons underneath. Without an image it is one message; with one it is
-a photo whose caption holds the headline, standfirst and byline, followed by a message with the
-rest and the keyboard. Too long a card loses key points from the end first (the last one kept
-is cut at a sentence or word), then standfirst, fact and headline are shortened. Text is cut
-before it is escaped, so a cut never lands inside a tag or an entity.
+A card is the headline, standfirst, key points, byline, a "Did you know?" fact behind a spoiler,
+the line a correction left ("Updated 14:05: ...") and the poll, with link buttons underneath.
+Without an image it is one message; with one it is a photo whose caption holds the headline,
+standfirst and byline, followed by a message with the rest and the keyboard. Too long a card
+loses key points from the end first (the last one kept is cut at a sentence or word), then
+standfirst, fact and headline are shortened. Text is cut before it is escaped, so a cut never
+lands inside a tag or an entity.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ LINK_LABEL_MAX = 64
 SHARE_QUERY_MAX = 64
 RELATED_MAX = 2
 FOLLOW_UP_TITLE_MAX = 300
+CORRECTION_MAX = 300  # the "Updated HH:MM: note" line, whatever the admin typed
 PARTIAL_POINT_MIN = 20  # a cut text shorter than this says too little to keep
 # the widest vote counts a poll block is sized for, so key points stay put as votes come in
 SIZING_VOTES = 10**12
@@ -54,6 +56,9 @@ class CardArticle:
     fact: str | None
     image_url: str | None
     related: tuple[tuple[str, str], ...]
+    # How many corrections the article had when this card was made, and the last one's line.
+    revision: int = 0
+    correction: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ class _Parts:
     key_points: tuple[str, ...]
     fact: str
     poll_html: str
+    correction: str = ""
 
 
 Layout = Callable[[_Parts], str]
@@ -122,6 +128,10 @@ def _fact(parts: _Parts) -> str:
     return f"💡 <b>Did you know?</b>\n<tg-spoiler>{_esc(parts.fact)}</tg-spoiler>"
 
 
+def _correction(parts: _Parts) -> str:
+    return f"✏️ <i>{_esc(parts.correction)}</i>" if parts.correction else ""
+
+
 def _whole_card(parts: _Parts) -> str:
     return _join(
         _headline(parts),
@@ -129,6 +139,7 @@ def _whole_card(parts: _Parts) -> str:
         _points(parts),
         f"<i>{_esc(parts.byline)}</i>",
         _fact(parts),
+        _correction(parts),
         parts.poll_html,
     )
 
@@ -138,7 +149,7 @@ def _caption(parts: _Parts) -> str:
 
 
 def _follow_up(parts: _Parts) -> str:
-    return _join(_points(parts), _fact(parts), parts.poll_html)
+    return _join(_points(parts), _fact(parts), _correction(parts), parts.poll_html)
 
 
 def _fits(layout: Layout, parts: _Parts, limit: int) -> bool:
@@ -262,6 +273,7 @@ def render_card(article: CardArticle, *, poll: PollView | None = None) -> Card:
         key_points=tuple(point for point in map(tidy, article.key_points) if point),
         fact=tidy(article.fact or ""),
         poll_html=render_poll_html(poll) if poll is not None else "",
+        correction=shorten(tidy(article.correction or ""), CORRECTION_MAX),
     )
     rows = (poll_buttons(poll) if poll is not None else []) + _link_rows(article)
     markup = InlineKeyboardMarkup(rows)
@@ -270,10 +282,10 @@ def render_card(article: CardArticle, *, poll: PollView | None = None) -> Card:
         return Card(photo_url=None, caption_html=None, text_html=text, markup=markup)
     caption = _caption(_fit(_caption, parts, CAPTION_MAX))
     text = _fitted_html(_follow_up, parts, poll, TEXT_MAX)
-    if not text:
+    if not text or not (parts.key_points or parts.fact or parts.poll_html):
         # a message needs text; the headline tells which article the buttons below belong to
         headline = _headline(replace(parts, title=shorten(parts.title, FOLLOW_UP_TITLE_MAX)))
-        text = headline or "Read the full article"
+        text = _join(headline or "Read the full article", _correction(parts))
     return Card(photo_url=article.image_url, caption_html=caption, text_html=text, markup=markup)
 
 

@@ -69,8 +69,8 @@ async def publish(update: Update, context: BotContext, chat: AdminChat) -> None:
             draft = await read_source(source, settings=services.settings, client=services.http)
         else:
             assert document is not None  # checked above: one of the two is given
-            draft = await _draft_from_document(document, context)
-        result = await publish_draft(services.db, draft)
+            draft = await draft_from_document(document, context)
+        result = await publish_draft(services.db, draft, published_by=chat.admin_id)
     except IngestError as error:
         # The address may be quoted in the reason: shortened, so the reason still fits.
         reason = str(error) if source is None else str(error).replace(source, echo(source))
@@ -95,7 +95,9 @@ def _refusal(document: Document) -> str | None:
     return None
 
 
-async def _draft_from_document(document: Document, context: BotContext) -> ArticleDraft:
+async def draft_from_document(document: Document, context: BotContext) -> ArticleDraft:
+    """The article a Markdown file sent in Telegram describes (/publish, /update). Raises
+    IngestError."""
     name = document.file_name or "article.md"
     try:
         telegram_file = await context.bot.get_file(document.file_id)

@@ -118,9 +118,8 @@ class ArticleLinks:
             return None
         return urlsplit(self.tracking_url).path.rstrip("/") + TRACKED_PATH + "{code}"
 
-    async def follow(self, session: AsyncSession, code: str) -> str | None:
-        """A reader followed a tracked link: count the click, and say where it leads (None,
-        nothing counted, for a code never made or an article gone)."""
+    async def follow(self, session: AsyncSession, code: str) -> TrackedLink | None:
+        """Where a tracked link leads (None for a code never made or an article gone)."""
         found = await engagement.link_of_code(session, code=code)
         if found is None:
             return None
@@ -128,10 +127,26 @@ class ArticleLinks:
         article = await articles.get_article(session, article_id=article_id)
         if article is None or not is_web_link(article.canonical_url):
             return None
+        target = self.destination(article.canonical_url, article_id=article_id, audience=audience)
+        return TrackedLink(article_id, audience, target)
+
+
+@dataclass(frozen=True)
+class TrackedLink:
+    """A tracked link's article, the kind of chat its card was made for, and where it leads."""
+
+    article_id: int
+    audience: ChatKind | None
+    target: str
+
+    async def count_click(self, session: AsyncSession) -> None:
+        """One click on it (nothing about the reader kept)."""
         await engagement.record_event(
-            session, article_id=article_id, kind=ArticleEventKind.CLICK, chat_kind=audience
+            session,
+            article_id=self.article_id,
+            kind=ArticleEventKind.CLICK,
+            chat_kind=self.audience,
         )
-        return self.destination(article.canonical_url, article_id=article_id, audience=audience)
 
 
 PLAIN_LINKS = ArticleLinks()

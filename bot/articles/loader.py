@@ -42,6 +42,8 @@ def card_article(article: Article) -> CardArticle:
         fact=article.fact,
         image_url=article.image_url,
         related=related,
+        revision=article.revision,
+        correction=article.correction,
     )
 
 

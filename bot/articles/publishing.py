@@ -107,17 +107,24 @@ def read_markdown(text: str, *, name: str, settings: Settings) -> ArticleDraft:
 
 
 async def publish_draft(
-    db: Database, draft: ArticleDraft, *, origin: FeedOrigin | None = None
+    db: Database,
+    draft: ArticleDraft,
+    *,
+    origin: FeedOrigin | None = None,
+    published_by: int | None = None,
 ) -> PublishResult:
-    """Store and queue the article unless it was published before; one transaction."""
+    """Store and queue the article unless it was published before; one transaction.
+    `published_by` is the admin who asked (None for feed items)."""
     try:
-        return await _publish(db, draft, origin)
+        return await _publish(db, draft, origin, published_by)
     except IntegrityError:
         # Someone stored the same article between our read and our write: theirs stands.
-        return await _publish(db, draft, origin)
+        return await _publish(db, draft, origin, published_by)
 
 
-async def _publish(db: Database, draft: ArticleDraft, origin: FeedOrigin | None) -> PublishResult:
+async def _publish(
+    db: Database, draft: ArticleDraft, origin: FeedOrigin | None, published_by: int | None
+) -> PublishResult:
     async with db.transaction() as session:
         # Only this draft, just read by the publisher, is pushed: a draft stored before (by an
         # autocard, from whatever page named this address) is set aside rather than published,
@@ -132,7 +139,9 @@ async def _publish(db: Database, draft: ArticleDraft, origin: FeedOrigin | None)
             )
         else:
             queued = await deliveries.queue_article(session, article_id=article.id)
-            await articles.mark_published(session, article_id=article.id)
+            await articles.mark_published(
+                session, article_id=article.id, published_by=published_by
+            )
             result = PublishResult(article.id, article.title, queued)
         if origin is not None:
             await feeds.mark_seen(
@@ -142,11 +151,17 @@ async def _publish(db: Database, draft: ArticleDraft, origin: FeedOrigin | None)
 
 
 async def publish_source(
-    db: Database, source: str, *, settings: Settings, client: WebClient | None = None
+    db: Database,
+    source: str,
+    *,
+    settings: Settings,
+    client: WebClient | None = None,
+    published_by: int | None = None,
 ) -> PublishResult:
-    """Ingest `source` (address, .md or .html file) and publish it. Raises IngestError."""
+    """Ingest `source` (address, .md or .html file) and publish it, by the admin
+    `published_by` when one asked. Raises IngestError."""
     draft = await read_source(source, settings=settings, client=client)
-    return await publish_draft(db, draft)
+    return await publish_draft(db, draft, published_by=published_by)
 
 
 def describe(result: PublishResult, *, zone: ZoneInfo) -> str:

@@ -23,9 +23,10 @@ from telegram.error import BadRequest
 from bot.articles.card import Card, render_card
 from bot.articles.links import PLAIN_LINKS, ArticleLinks, audience_of_chat
 from bot.articles.loader import ArticleCard, load_card
+from bot.delivery.senders import topic_thread
 from bot.polls.view import view_fingerprint
 from bot.telegram.errors import Failure, classify
-from storage import polls
+from storage import corrections, polls
 from storage.engine import Database
 from storage.models import ChatKind
 
@@ -40,6 +41,10 @@ class PostedCard:
     message_id: int
     # None when what was sent is not the rendered HTML (plain text after a markup error).
     fingerprint: str | None
+    # The photo above the keyboard's message, for an image card.
+    photo_message_id: int | None = None
+    # The article's revision the card was rendered from (a later correction makes it stale).
+    revision: int = 0
 
 
 def plain_text(html: str) -> str:
@@ -60,13 +65,16 @@ async def post_card(
     plain: bool = False,
     paid: bool = False,
     reply_to: int | None = None,
+    thread_id: int | None = None,
 ) -> PostedCard:
     """Send the card to the chat; a photo Telegram refuses is replaced by the text-only card.
 
     `paid` sends as a paid broadcast (ALLOW_PAID_BROADCAST), for the delivery engine's fan-out.
     `reply_to` makes the card's first message a reply to that message of the chat.
+    `thread_id` puts both of the card's messages in that forum topic.
     """
     shown = rendered or card.render()
+    photo_message_id: int | None = None
     # None leaves the parameter off the request, as an ordinary send.
     paid_broadcast = True if paid else None
     # A card still goes out when the message it answers was deleted meanwhile.
@@ -77,14 +85,16 @@ async def post_card(
     )
     if shown.photo_url is not None and shown.caption_html is not None:
         try:
-            await bot.send_photo(
+            photo = await bot.send_photo(
                 chat_id,
                 shown.photo_url,
                 caption=plain_text(shown.caption_html) if plain else shown.caption_html,
                 parse_mode=None if plain else ParseMode.HTML,
                 allow_paid_broadcast=paid_broadcast,
                 reply_parameters=reply,
+                message_thread_id=thread_id,
             )
+            photo_message_id = photo.message_id
             # The follow-up sits right under the photo: only the first message is the reply.
             reply = None
         except BadRequest as error:
@@ -99,23 +109,32 @@ async def post_card(
         reply_markup=shown.markup,
         allow_paid_broadcast=paid_broadcast,
         reply_parameters=reply,
+        message_thread_id=thread_id,
     )
     fingerprint = None if plain else view_fingerprint(shown.text_html, shown.markup)
-    return PostedCard(message.message_id, fingerprint)
+    return PostedCard(message.message_id, fingerprint, photo_message_id, card.article.revision)
 
 
 async def register_shown_card(
     session: AsyncSession, *, card: ArticleCard, chat_id: int, posted: PostedCard
 ) -> None:
-    """Keep the posted card's poll totals live (a card without a poll needs nothing)."""
-    if card.poll is None:
-        return
-    await polls.register_poll_message(
+    """Keep the posted card's poll totals live, and the copy known to later corrections."""
+    if card.poll is not None:
+        await polls.register_poll_message(
+            session,
+            poll_id=card.poll.poll_id,
+            chat_id=chat_id,
+            message_id=posted.message_id,
+            shown_hash=posted.fingerprint,
+        )
+    await corrections.note_copy(
         session,
-        poll_id=card.poll.poll_id,
+        article_id=card.article.article_id,
+        revision=posted.revision,
         chat_id=chat_id,
         message_id=posted.message_id,
-        shown_hash=posted.fingerprint,
+        photo_message_id=posted.photo_message_id,
+        on_request=True,
     )
 
 
@@ -155,6 +174,10 @@ class ArticleSender:
         # What each sent message shows, kept from send() until after_sent() records it.
         self._posted: dict[tuple[int, int], PostedCard] = {}
 
+    def forget(self, article_id: int) -> None:
+        """The article changed (a correction): render its card afresh from now on."""
+        self._cache = {key: value for key, value in self._cache.items() if key[0] != article_id}
+
     async def _audience(self, chat_id: int) -> ChatKind:
         if not self._links.per_audience:
             return ChatKind.PRIVATE  # every kind of chat gets the same card
@@ -184,7 +207,9 @@ class ArticleSender:
             self._cache[key] = fresh
             return fresh
 
-    async def send(self, bot: Bot, *, chat_id: int, item_id: int, plain: bool) -> int:
+    async def send(
+        self, bot: Bot, *, chat_id: int, item_id: int, plain: bool, thread_id: int
+    ) -> int:
         """Post the article's card; return the id of the message that carries the keyboard."""
         cached = await self._card(item_id, chat_id)
         posted = await post_card(
@@ -194,6 +219,7 @@ class ArticleSender:
             rendered=cached.rendered,
             plain=plain,
             paid=self._paid,
+            thread_id=topic_thread(thread_id),
         )
         self._posted[(chat_id, posted.message_id)] = posted
         return posted.message_id
@@ -201,15 +227,23 @@ class ArticleSender:
     async def after_sent(
         self, session: AsyncSession, *, chat_id: int, item_id: int, message_id: int
     ) -> None:
-        """Register the card's poll message, in the transaction that marks the delivery sent."""
+        """Register the card's poll message, in the transaction that marks the delivery sent,
+        and have a correction confirmed since the card was rendered reach this copy too."""
         posted = self._posted.pop((chat_id, message_id), PostedCard(message_id, None))
         poll = await polls.poll_for_article(session, article_id=item_id)
-        if poll is None or poll.id is None:
-            return
-        await polls.register_poll_message(
+        if poll is not None and poll.id is not None:
+            await polls.register_poll_message(
+                session,
+                poll_id=poll.id,
+                chat_id=chat_id,
+                message_id=message_id,
+                shown_hash=posted.fingerprint,
+            )
+        await corrections.note_copy(
             session,
-            poll_id=poll.id,
+            article_id=item_id,
+            revision=posted.revision,
             chat_id=chat_id,
             message_id=message_id,
-            shown_hash=posted.fingerprint,
+            photo_message_id=posted.photo_message_id,
         )

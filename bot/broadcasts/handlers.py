@@ -2,7 +2,8 @@
 
 `/broadcast <text>` sends HTML text; `/broadcast` as a reply copies the replied message
 (media and formatting kept). Options before the text target chat kinds (--groups, --private,
---channels), topics (--topic NAME) and a later time (at 18:00, at 2026-12-01 09:00).
+--channels), topics (--topic NAME) and a later time (at 18:00, at 2026-12-01 09:00); --urgent
+sends it to readers inside their quiet hours too (others wait until those end).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from telegram.constants import ParseMode
 
 from bot.admins import AdminChat, admin_button, admin_command
 from bot.broadcasts.request import BroadcastRequestError, read_broadcast_command
+from bot.chats.topics import replied_to
 from bot.schedule.when import WhenError, describe_moment, parse_moment
 from bot.services import BotContext
 from bot.telegram.callback_data import BroadcastDecision, encode, parse
@@ -28,8 +30,12 @@ log = logging.getLogger(__name__)
 BROADCAST_USAGE = (
     "Send /broadcast followed by the text, or reply /broadcast to the message to send. "
     "Options before the text: --groups, --private, --channels, --topic NAME, "
-    "at 18:00 or at 2026-12-01 09:00."
+    "--urgent (goes out during readers' quiet hours too), at 18:00 or at 2026-12-01 09:00."
 )
+# The preview's last line when the broadcast is urgent.
+URGENT_NOTE = "Urgent: goes out during readers' quiet hours too."
+# And when it is not: readers in their quiet hours get it when those end.
+QUIET_NOTE = "Readers in their quiet hours get it when those end (--urgent sends it at once)."
 NOTHING_RUNNING = "No broadcast is running."
 NOT_RUNNING = "Broadcast #{id} is not running."
 CANCEL_USAGE = "Send /cancel to stop every running broadcast, or /cancel <broadcast id> for one."
@@ -73,7 +79,7 @@ async def broadcast(update: Update, context: BotContext, chat: AdminChat) -> Non
     except (BroadcastRequestError, WhenError) as error:
         await chat.say(str(error))
         return
-    source = message.reply_to_message
+    source = replied_to(message)
     body = _body_html(message, request.body_start)
     if source is None and not body:
         await chat.say(BROADCAST_USAGE)
@@ -88,6 +94,7 @@ async def broadcast(update: Update, context: BotContext, chat: AdminChat) -> Non
             kinds=request.kinds,
             topics=request.topics,
             scheduled_for=when,
+            urgent=request.urgent,
         )
         audience = await deliveries.count_audience(
             session, kinds=request.kinds, topics=request.topics
@@ -114,7 +121,8 @@ async def broadcast(update: Update, context: BotContext, chat: AdminChat) -> Non
     )
     await chat.say(
         f"Broadcast #{broadcast_id}: send the message above to {audience} "
-        f"chat{'s' if audience != 1 else ''}{targets}{moment}?",
+        f"chat{'s' if audience != 1 else ''}{targets}{moment}?\n"
+        f"{URGENT_NOTE if draft.urgent else QUIET_NOTE}",
         reply_markup=keyboard,
     )
 

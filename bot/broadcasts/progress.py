@@ -25,6 +25,7 @@ from bot.telegram.errors import Failure, classify
 from storage import broadcasts, deliveries
 from storage.engine import Database
 from storage.models import Broadcast, BroadcastStatus, DeliveryStatus
+from storage.quiet_hours import QUIET_HOURS
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ class Progress:
     blocked: int
     cancelled: int
     remaining: int
+    # Of the remaining: rows waiting for their readers' quiet hours to end.
+    held: int = 0
 
     @property
     def done(self) -> int:
@@ -57,12 +60,14 @@ class Progress:
 
 def progress_of(counts: dict[tuple[DeliveryStatus, str | None], int]) -> Progress:
     """Rows by status and failure, folded into what the admin reads."""
-    sent = failed = blocked = cancelled = remaining = 0
+    sent = failed = blocked = cancelled = remaining = held = 0
     for (status, failure), count in counts.items():
         if status is DeliveryStatus.SENT:
             sent += count
         elif status in {DeliveryStatus.PENDING, DeliveryStatus.SENDING}:
             remaining += count
+            if status is DeliveryStatus.PENDING and failure == QUIET_HOURS:
+                held += count
         elif status is DeliveryStatus.CANCELLED and failure == deliveries.CANCELLED_BY_ADMIN:
             cancelled += count
         elif failure in _UNREACHABLE or failure == deliveries.CHAT_INACTIVE:
@@ -70,10 +75,11 @@ def progress_of(counts: dict[tuple[DeliveryStatus, str | None], int]) -> Progres
             blocked += count
         else:
             failed += count
-    return Progress(sent, failed, blocked, cancelled, remaining)
+    return Progress(sent, failed, blocked, cancelled, remaining, held)
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """A span of time as an admin reads it: 42s, 3m 05s, 1h 02m."""
     seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds}s"
@@ -85,19 +91,22 @@ def _duration(seconds: float) -> str:
 
 
 def render_progress(broadcast_id: int, progress: Progress, rate: float | None) -> str:
-    eta = _duration(progress.remaining / rate) if rate and rate > 0 and progress.remaining else "…"
+    # Rows held for quiet hours go when those end, whatever the rate: the ETA leaves them out.
+    sendable = progress.remaining - progress.held
+    eta = duration(sendable / rate) if rate and rate > 0 and sendable else "…"
     rate_text = f"{rate:.1f}/s" if rate is not None else "…"
+    held = f" ({progress.held} held for quiet hours)" if progress.held else ""
     return (
         f"Broadcast #{broadcast_id} is sending.\n"
         f"Sent: {progress.sent} · Failed: {progress.failed} · Blocked: {progress.blocked} · "
-        f"Remaining: {progress.remaining}\n"
+        f"Remaining: {progress.remaining}{held}\n"
         f"Rate: {rate_text} · ETA: {eta}"
     )
 
 
 def render_report(broadcast: Broadcast, progress: Progress) -> str:
     took = (
-        _duration((utcnow() - broadcast.started_at).total_seconds())
+        duration((utcnow() - broadcast.started_at).total_seconds())
         if broadcast.started_at is not None
         else "?"
     )

@@ -1,4 +1,5 @@
-"""Reading `/broadcast [--groups|--private|--channels] [--topic NAME] [at WHEN] text`."""
+"""Reading `/broadcast [--groups|--private|--channels] [--topic NAME] [--urgent] [at WHEN] text`:
+who it goes to, whether it passes readers' quiet hours, when, and where its text starts."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from bot.telegram.command_input import echo
+from newsroom.sections import section_name
 from storage.models import ChatKind
 
 TARGET_FLAGS: dict[str, tuple[ChatKind, ...]] = {
@@ -13,6 +15,8 @@ TARGET_FLAGS: dict[str, tuple[ChatKind, ...]] = {
     "--private": (ChatKind.PRIVATE,),
     "--channels": (ChatKind.CHANNEL,),
 }
+# Goes out during readers' quiet hours too.
+URGENT_FLAG = "--urgent"
 _COMMAND = re.compile(r"\s*/\w+(?:@\w+)?")
 _TOPIC = re.compile(r"\s+--topic(?:=|\s+)(?P<topic>[\w-]+)(?=\s|$)", re.IGNORECASE)
 _FLAG = re.compile(r"\s+(?P<flag>--[a-z]+)(?=\s|$)", re.IGNORECASE)
@@ -33,6 +37,8 @@ class BroadcastRequest:
     when: str | None = None
     # Where the message text starts, in characters of the command's text.
     body_start: int = 0
+    # Sent at once even to readers inside their quiet hours.
+    urgent: bool = False
 
 
 def read_broadcast_command(text: str) -> BroadcastRequest:
@@ -43,16 +49,21 @@ def read_broadcast_command(text: str) -> BroadcastRequest:
     kinds: list[ChatKind] = []
     topics: list[str] = []
     when: str | None = None
+    urgent = False
     while True:
         if (topic := _TOPIC.match(text, position)) is not None:
-            topics.append(topic.group("topic").lower())
+            # Stored as readers' sections are, so "--topic Sport" reaches those following sport.
+            topics.append(section_name(topic.group("topic")))
             position = topic.end()
         elif (flag := _FLAG.match(text, position)) is not None:
             name = flag.group("flag").lower()
-            if name not in TARGET_FLAGS:
-                known = ", ".join([*TARGET_FLAGS, "--topic NAME"])
+            if name == URGENT_FLAG:
+                urgent = True
+            elif name in TARGET_FLAGS:
+                kinds.extend(kind for kind in TARGET_FLAGS[name] if kind not in kinds)
+            else:
+                known = ", ".join([*TARGET_FLAGS, "--topic NAME", URGENT_FLAG])
                 raise BroadcastRequestError(f"Unknown option {echo(name, 40)}; use {known}.")
-            kinds.extend(kind for kind in TARGET_FLAGS[name] if kind not in kinds)
             position = flag.end()
         elif when is None and (at := _AT.match(text, position)) is not None:
             when = re.sub(r"\s+", " ", at.group("when"))
@@ -61,4 +72,4 @@ def read_broadcast_command(text: str) -> BroadcastRequest:
             break
     while position < len(text) and text[position].isspace():
         position += 1
-    return BroadcastRequest(tuple(kinds), tuple(topics), when, position)
+    return BroadcastRequest(tuple(kinds), tuple(topics), when, position, urgent)

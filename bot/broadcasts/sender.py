@@ -1,4 +1,5 @@
-"""Sending one broadcast into one chat: HTML text, or a copy of the admin's message."""
+"""Sending one broadcast into one chat (or forum topic): HTML text, or a copy of the admin's
+message."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
 from telegram.constants import ParseMode
 
-from bot.delivery.senders import paid_broadcast_flag
+from bot.delivery.senders import paid_broadcast_flag, topic_thread
 from storage.engine import Database
 from storage.models import Broadcast
 
@@ -63,7 +64,9 @@ class BroadcastSender:
             self._cache.popitem(last=False)
         return content
 
-    async def send(self, bot: Bot, *, chat_id: int, item_id: int, plain: bool) -> int:
+    async def send(
+        self, bot: Bot, *, chat_id: int, item_id: int, plain: bool, thread_id: int
+    ) -> int:
         content = await self._content(item_id)
         if content.copy_from_chat_id is not None and content.copy_message_id is not None:
             copied = await bot.copy_message(
@@ -71,6 +74,7 @@ class BroadcastSender:
                 content.copy_from_chat_id,
                 content.copy_message_id,
                 allow_paid_broadcast=self._paid,
+                message_thread_id=topic_thread(thread_id),
             )
             return copied.message_id
         text = content.html or ""
@@ -79,6 +83,7 @@ class BroadcastSender:
             html_to_plain(text) if plain else text,
             parse_mode=None if plain else ParseMode.HTML,
             allow_paid_broadcast=self._paid,
+            message_thread_id=topic_thread(thread_id),
         )
         return message.message_id
 

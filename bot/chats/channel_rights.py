@@ -61,6 +61,20 @@ async def check_channel(
     return ChannelCheck(None if refusal else channel, refusal)
 
 
+async def channel_admin_refusal(bot: Bot, *, channel_id: int, user_id: int) -> str | None:
+    """Why ``user_id`` may not act for the channel ``channel_id`` any more (not its admin, or the
+    channel gone), or None: asked again at each tap of a channel's settings buttons."""
+    try:
+        channel = await bot.get_chat(channel_id)
+    except TelegramError as error:
+        log.info("channel %s not found: %s", channel_id, error)
+        return CANT_FIND.format(name="that channel")
+    if channel.type != ChatType.CHANNEL:
+        return NOT_A_CHANNEL.format(name=channel.title or "that chat")
+    name = f"@{channel.username}" if channel.username else channel.title or "that channel"
+    return await _user_refusal(bot, channel, name, user_id)
+
+
 async def _user_refusal(bot: Bot, channel: ChatFullInfo, name: str, user_id: int) -> str | None:
     try:
         user = await bot.get_chat_member(channel.id, user_id)

@@ -2,7 +2,8 @@
 
 In a private chat, `/subscribe @channel` connects a channel the user runs (and
 `/unsubscribe @channel` disconnects it) once Telegram confirms the user is its admin and the
-bot may post there.
+bot may post there. Sent inside a topic of a forum supergroup, they are about that topic alone
+(bot/chats/topics.py); in its General topic, about the group.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from telegram import Chat, Update
 
 from bot.admins import is_chat_admin
 from bot.chats.channel_rights import CHANNEL_USAGE, channel_name, check_channel
+from bot.chats.topics import switch_topic, topic_of, topic_title
 from bot.services import BotContext
 from bot.telegram.records import remember_chat, remember_user
 from storage import chats
@@ -70,11 +72,22 @@ async def _change_subscription(update: Update, context: BotContext, *, subscribe
     if not await _may_change_subscription(update, context):
         await message.reply_text(GROUP_ADMINS_ONLY)
         return
+    thread_id = topic_of(message)
     async with context.services.db.transaction() as session:
         await remember_user(session, update.effective_user)
         await remember_chat(session, chat)
-        reply = await _switch(session, chat.id, subscribe=subscribe)
-    await message.reply_text(reply.here)
+        if thread_id is None:
+            answer = (await _switch(session, chat.id, subscribe=subscribe)).here
+        else:
+            answer = await switch_topic(
+                session,
+                chat_id=chat.id,
+                thread_id=thread_id,
+                title=topic_title(message),
+                subscribe=subscribe,
+            )
+    # Inside a topic the answer stays in that topic (reply_text keeps its thread).
+    await message.reply_text(answer)
 
 
 async def _switch(session: AsyncSession, chat_id: int, *, subscribe: bool) -> _Reply:

@@ -6,10 +6,14 @@ outcomes of finished tasks; recording finished sends and claiming the next batch
 transaction. At most a window of rows is claimed and not yet recorded at any time: about one
 second of sends at the rate the engine achieves, never fewer than `MIN_UNRECORDED_SENDS` and
 never more than `MAX_UNRECORDED_SENDS`, which is the most a crash can make us send twice.
+Article cards and broadcasts claimed for a chat inside its quiet hours go back to pending, due
+when they end, in the claim's transaction (`bot.delivery.quiet_hours`); they are never sent then.
 
 Errors, classified by `bot.telegram.errors`:
 - 429 that escaped the limiter: the row waits `retry_after` and is retried (never dropped);
 - blocked, kicked, chat not found: the chat stops receiving pushes, the row fails with reason;
+- forum topic closed or deleted: that topic's subscription ends (never the whole chat), the
+  row fails with that reason;
 - group upgraded to supergroup: the chat (and its deliveries) move to the new id, then retry;
 - timeouts and network errors: retried with exponential backoff, `MAX_ATTEMPTS` times in all;
 - can't parse entities: retried once at once as plain text, and logged as an error.
@@ -24,16 +28,18 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.delivery.quiet_hours import QuietHours
 from bot.delivery.senders import ItemSender
 from bot.runtime.background import BackgroundLoop
 from bot.telegram.errors import Failure, classify, migrated_to, retry_after_seconds
-from storage import chats, deliveries
+from storage import chats, deliveries, forum_topics
 from storage.deliveries import ClaimedDelivery, EndedRow, RetryRow, SentRow
 from storage.engine import Database
 from storage.models import DeliveryKind, DeliveryStatus, StopReason
@@ -66,10 +72,16 @@ RECORD_GATHER_SECONDS = 0.05
 # On stop, sends already under way get this long to finish and be recorded.
 STOP_GRACE_SECONDS = 2.0
 
-_STOP_REASONS = {
+# Why a chat stops receiving pushes after a failure that says it cannot be reached.
+STOP_REASONS = {
     Failure.BLOCKED: StopReason.BLOCKED,
     Failure.KICKED: StopReason.KICKED,
     Failure.CHAT_NOT_FOUND: StopReason.CHAT_NOT_FOUND,
+}
+# Failures that end one forum topic's subscription and leave its chat receiving.
+_TOPIC_STOP_REASONS = {
+    Failure.TOPIC_CLOSED: StopReason.TOPIC_CLOSED,
+    Failure.TOPIC_DELETED: StopReason.TOPIC_DELETED,
 }
 
 
@@ -85,6 +97,8 @@ class _Ended:
     failure: Failure
     error: str
     stop: StopReason | None = None
+    # Set when the row's forum topic (not its chat) can receive nothing more.
+    topic_stop: StopReason | None = None
 
 
 @dataclass(frozen=True)
@@ -131,10 +145,16 @@ class DeliveryEngine(BackgroundLoop):
         keep_live_claims: bool = False,
         max_unrecorded: int = MAX_UNRECORDED_SENDS,
         min_unrecorded: int = MIN_UNRECORDED_SENDS,
+        zone: ZoneInfo | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         super().__init__(idle_seconds=IDLE_POLL_SECONDS)
         self._db = db
         self._bot = bot
+        # Chats' quiet hours are read in their own zones, or this one (the bot's TIMEZONE).
+        self.quiet_hours = QuietHours(zone or ZoneInfo("UTC"))
+        # What "now" is for due rows, retries and quiet hours (tests move it).
+        self._clock = clock
         self._may_claim = may_claim
         self._claimer = claimer
         self._keep_live_claims = keep_live_claims
@@ -232,16 +252,21 @@ class DeliveryEngine(BackgroundLoop):
         wanted = self._claim_size()
         if not outcomes and not wanted:
             return
+        now = self._clock()
         async with self._db.transaction() as session:
-            sent = await self._record(session, outcomes)
-            rows = await deliveries.claim_due(session, limit=wanted, claimer=self._claimer)
+            sent = await self._record(session, outcomes, now=now)
+            claimed = await deliveries.claim_due(
+                session, limit=wanted, claimer=self._claimer, now=now
+            )
+            # Pushes to chats in their quiet hours wait, in the claim's transaction.
+            rows = await self.quiet_hours.hold(session, claimed, now=now)
         del self._outcomes[: len(outcomes)]
         self._unrecorded += len(rows) - len(outcomes)
         if outcomes:
             self._recent.append((asyncio.get_running_loop().time(), len(outcomes)))
         self.sent_total += sent
         if wanted:
-            self._more_due = len(rows) == wanted
+            self._more_due = len(claimed) == wanted
         # Sends start only now that their claim is committed.
         for row in rows:
             task = asyncio.create_task(self._deliver(row))
@@ -266,7 +291,11 @@ class DeliveryEngine(BackgroundLoop):
             return _Ended(row, Failure.OTHER, f"no sender for {row.kind} deliveries")
         try:
             message_id = await sender.send(
-                self._bot, chat_id=row.chat_id, item_id=row.item_id, plain=False
+                self._bot,
+                chat_id=row.chat_id,
+                item_id=row.item_id,
+                plain=False,
+                thread_id=row.thread_id,
             )
         except TelegramError as error:
             if classify(error) is not Failure.BAD_MARKUP:
@@ -280,7 +309,11 @@ class DeliveryEngine(BackgroundLoop):
             )
             try:
                 message_id = await sender.send(
-                    self._bot, chat_id=row.chat_id, item_id=row.item_id, plain=True
+                    self._bot,
+                    chat_id=row.chat_id,
+                    item_id=row.item_id,
+                    plain=True,
+                    thread_id=row.thread_id,
                 )
             except TelegramError as plain_error:
                 return self._outcome_of_error(row, plain_error)
@@ -293,19 +326,28 @@ class DeliveryEngine(BackgroundLoop):
             return _Retry(row, retry_after_seconds(error) or 1.0, failure, text)
         if failure is Failure.MIGRATED and (new_id := migrated_to(error)) is not None:
             return _Migrated(row, new_id)
-        if failure in _STOP_REASONS:
+        if failure in STOP_REASONS:
             log.info("chat %s unreachable (%s): pushes stop", row.chat_id, text)
-            return _Ended(row, failure, text, stop=_STOP_REASONS[failure])
+            return _Ended(row, failure, text, stop=STOP_REASONS[failure])
+        if failure in _TOPIC_STOP_REASONS:
+            log.info(
+                "topic %s of chat %s unreachable (%s): its pushes stop",
+                row.thread_id,
+                row.chat_id,
+                text,
+            )
+            return _Ended(row, failure, text, topic_stop=_TOPIC_STOP_REASONS[failure])
         if failure is Failure.TRANSIENT and row.attempts < MAX_ATTEMPTS:
             return _Retry(row, backoff_seconds(row.attempts), failure, text)
         log.warning("delivery %s to chat %s failed: %s", row.id, row.chat_id, text)
         return _Ended(row, failure, text)
 
-    async def _record(self, session: AsyncSession, outcomes: list[_Outcome]) -> int:
+    async def _record(
+        self, session: AsyncSession, outcomes: list[_Outcome], *, now: datetime
+    ) -> int:
         """Write the outcomes of finished sends; how many were sent."""
         if not outcomes:
             return 0
-        now = utcnow()
         sent = [o for o in outcomes if isinstance(o, _Sent)]
         await deliveries.mark_sent(session, rows=[SentRow(o.row.id, o.message_id) for o in sent])
         await self._after_sent(session, sent)
@@ -317,6 +359,14 @@ class DeliveryEngine(BackgroundLoop):
         for end in ended:
             if end.stop is not None:
                 await chats.mark_chat_stopped(session, chat_id=end.row.chat_id, reason=end.stop)
+            # Thread 0 is the chat itself (a forum's General topic): nothing of it to end.
+            if end.topic_stop is not None and end.row.thread_id:
+                await forum_topics.mark_topic_stopped(
+                    session,
+                    chat_id=end.row.chat_id,
+                    thread_id=end.row.thread_id,
+                    reason=end.topic_stop,
+                )
         retries = [
             RetryRow(o.row.id, now + timedelta(seconds=o.after_seconds), o.failure, o.error)
             for o in outcomes

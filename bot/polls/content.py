@@ -50,6 +50,13 @@ class PollContent:
         self._articles: dict[tuple[int, Audience], tuple[CardArticle | None, float]] = {}
         self._rendered: dict[tuple[int, bool, Audience], _Rendered] = {}
 
+    def forget_article(self, article_id: int, poll_id: int | None) -> None:
+        """The article was corrected: its card fields and its poll's content are read afresh."""
+        self._articles = {
+            key: held for key, held in self._articles.items() if key[0] != article_id
+        }
+        self._rendered = {key: held for key, held in self._rendered.items() if key[0] != poll_id}
+
     async def content(
         self,
         live: LivePoll,

@@ -1,10 +1,13 @@
-"""A closed poll's final results chart: to the admins, and as a reply to each channel copy.
+"""A closed poll's final results chart: to the admin who published it, and as a reply to each
+channel copy.
 
-Nothing records which admin published an article, so the chart goes to every admin in ADMIN_IDS
-who has a private chat with the bot (and has not blocked it). Each channel copy of the card
-still standing gets the chart as a reply. A poll closed without votes has nothing to plot: the
-admins get one line saying so, the channels nothing. A send that fails is logged and costs no
-other recipient its chart.
+An article an admin published (/publish, or scheduled by one) records who did; its chart goes to
+them. One nobody published by hand (a feed item, one published before that was recorded, or one
+whose publisher is no longer an admin) goes to every admin in ADMIN_IDS; either way only to
+admins who have a private chat with the bot and have not blocked it. Each channel copy of the
+card still standing gets the chart as a reply. A poll closed without votes has nothing to plot:
+the admins get one line saying so, the channels nothing. A send that fails is logged and costs
+no other recipient its chart.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from telegram.error import TelegramError
 from bot.reports import charts
 from newsroom.plaintext import shorten, tidy
 from newsroom.tally import format_count
-from storage import chats, poll_messages, polls
+from storage import articles, chats, poll_messages, polls
 from storage.engine import Database
 
 log = logging.getLogger(__name__)
@@ -40,10 +43,13 @@ class FinalResults:
         """Draw the poll's final chart and send it to the admins and the channel copies."""
         async with self._db.transaction() as session:
             results = await polls.poll_results(session, poll_id=poll_id)
+            if results is None:
+                return
             copies = await poll_messages.channel_copies(session, poll_id=poll_id)
-            admins = await chats.reachable_private_chats(session, user_ids=self._admin_ids)
-        if results is None:
-            return
+            publisher = await articles.publisher_of(session, article_id=results.record.article_id)
+            # A publisher since removed from ADMIN_IDS is no longer told: the admins are.
+            recipients = {publisher} if publisher in self._admin_ids else self._admin_ids
+            admins = await chats.reachable_private_chats(session, user_ids=recipients)
         record, tally = results.record, results.tally
         png = await asyncio.to_thread(
             charts.poll_results_chart, record.question, record.options, tally.counts

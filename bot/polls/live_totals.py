@@ -18,7 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from telegram import Bot
@@ -120,6 +120,8 @@ class LiveTotals(BackgroundLoop):
         self._states: dict[int, MessageState] = {}
         self._retired: dict[int, RetireReason] = {}
         self._edits: set[asyncio.Task[None]] = set()
+        # The poll each edit under way belongs to.
+        self._edit_polls: dict[asyncio.Task[None], int] = {}
         self._persisted_at = 0.0
         self.edits_sent = 0
 
@@ -131,6 +133,37 @@ class LiveTotals(BackgroundLoop):
         if tapped is not None:
             self._tapped.setdefault(poll_id, set()).add(tapped)
         self.wake()
+
+    def shown_by_correction(self, poll_id: int, row_id: int, fingerprint: str) -> None:
+        """A correction's edit made this copy show `fingerprint` (the corrected card with the
+        current totals): a pending edit of it has nothing left to do."""
+        messages = self._messages.get(poll_id)
+        if messages is not None and (shown := messages.by_id.get(row_id)) is not None:
+            shown.shown_hash = fingerprint
+            shown.failures, shown.given_up = 0, None
+        if (state := self._states.get(row_id)) is not None:
+            self._states[row_id] = replace(state, shown_hash=fingerprint)
+
+    def showing(self, poll_id: int, row_id: int) -> str | None:
+        """What this copy shows as far as the editor knows (None: unknown here)."""
+        messages = self._messages.get(poll_id)
+        shown = messages.by_id.get(row_id) if messages is not None else None
+        return shown.shown_hash if shown is not None else None
+
+    async def withdrawn(self, poll_id: int) -> None:
+        """The poll's article was retracted: none of its copies is edited from now on, not
+        even by an edit waiting for its turn (it would undo the notice that replaces it)."""
+        self._forget(poll_id)
+        await self.drop_edits(poll_id)
+
+    async def drop_edits(self, poll_id: int) -> None:
+        """Call off the poll's edits under way (rendered before its article changed); copies
+        still out of date are edited again with what they should show now."""
+        tasks = [task for task, edited in self._edit_polls.items() if edited == poll_id]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _begin(self) -> float:
         """Compare every poll that may show old totals, then keep them up to date."""
@@ -303,7 +336,12 @@ class LiveTotals(BackgroundLoop):
         shown.in_flight = True
         task = asyncio.create_task(self._edit(poll_id, shown, content, fingerprint, version))
         self._edits.add(task)
-        task.add_done_callback(self._edits.discard)
+        self._edit_polls[task] = poll_id
+        task.add_done_callback(self._edit_done)
+
+    def _edit_done(self, task: asyncio.Task[None]) -> None:
+        self._edits.discard(task)
+        self._edit_polls.pop(task, None)
 
     async def _edit(
         self,

@@ -15,12 +15,13 @@ from telegram import InputFile, Update
 from bot.admins import AdminChat, admin_command
 from bot.reports import charts
 from bot.reports.export import engagement_csv
+from bot.reports.readers import render_choices
 from bot.services import BotContext
 from bot.telegram.command_input import sole_id
 from newsroom.engagement import ArticleEngagement, ArticleSummary
 from newsroom.plaintext import shorten, tidy
 from newsroom.tally import format_count
-from storage import engagement
+from storage import articles, engagement, preferences
 from storage.types import utcnow
 
 REPORT_USAGE = "Usage: /report <article id>, e.g. /report 12; /report alone shows the last 7 days."
@@ -43,6 +44,16 @@ async def _engagement(context: BotContext, article_id: int) -> ArticleEngagement
         )
 
 
+async def _readers_now(context: BotContext, article_id: int) -> list[str]:
+    """Who would get the article now: the readers of its sections (or of every section), per
+    delivery mode and per section."""
+    async with context.services.db.transaction() as session:
+        article = await articles.get_article(session, article_id=article_id)
+        sections = list(article.topics) if article is not None else []
+        choices = await preferences.reader_choices(session, sections=sections)
+    return render_choices(choices)
+
+
 @admin_command
 async def report(_update: Update, context: BotContext, chat: AdminChat) -> None:
     """/report <id>: the article's chart with its caption; /report alone: the last 7 days."""
@@ -55,13 +66,13 @@ async def report(_update: Update, context: BotContext, chat: AdminChat) -> None:
     if (numbers := await _engagement(context, article_id)) is None:
         await chat.say(NO_SUCH_ARTICLE.format(id=article_id))
         return
-    text = charts.caption(numbers)
+    text = "\n".join([charts.caption(numbers), *await _readers_now(context, article_id)])
     png = await asyncio.to_thread(charts.article_chart, numbers)
     if png is None:
         # Nothing to plot yet: the caption alone, which says so.
         await chat.say(text)
         return
-    await chat.bot.send_photo(chat.chat_id, photo=png, caption=text)
+    await send_chart(chat, png, text)
 
 
 def week_lines(summaries: list[ArticleSummary]) -> list[str]:

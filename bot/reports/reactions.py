@@ -3,16 +3,18 @@
 ``message_reaction_count`` (channels, anonymous) carries a copy's full counts; ``message_reaction``
 (private chats and groups) one user's reactions now. Either replaces what was stored for the copy
 (storage/engagement.py says how); a reaction on a message that is no copy of an article is ignored.
+The reaction writer stores them in batches, in Telegram's order per copy.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 
 from telegram import ReactionType, ReactionTypeCustomEmoji, ReactionTypeEmoji, Update
 
-from bot.reports.reaction_order import Version
+from bot.reports.reaction_writer import Outcome, Version
 from bot.services import BotContext
 from newsroom.engagement import ReactionCount, ReactionKind
 from storage import engagement
@@ -54,23 +56,18 @@ async def reaction_changed(update: Update, context: BotContext) -> None:
     if actor is None:
         log.info("reaction in chat %s without a user or chat: ignored", changed.chat.id)
         return
-    key = (changed.chat.id, changed.message_id, actor)
-    async with context.services.reaction_order.turn(key, _version(update)) as newer:
-        if not newer:
-            log.debug("an older reaction update %s arrived late: passed over", update.update_id)
-            return
-        async with context.services.db.transaction() as session:
-            stored = await engagement.record_user_reaction(
-                session,
-                chat_id=changed.chat.id,
-                message_id=changed.message_id,
-                user_id=actor,
-                reactions=_keys(changed.new_reaction),
-            )
-    if not stored:
-        log.debug(
-            "reaction on message %s/%s: not one of our copies", changed.chat.id, changed.message_id
-        )
+    outcome = await context.services.reactions.submit(
+        (changed.chat.id, changed.message_id, actor),
+        _version(update),
+        partial(
+            engagement.record_user_reaction,
+            chat_id=changed.chat.id,
+            message_id=changed.message_id,
+            user_id=actor,
+            reactions=_keys(changed.new_reaction),
+        ),
+    )
+    _log_unstored(outcome, update, changed.chat.id, changed.message_id)
 
 
 async def reactions_counted(update: Update, context: BotContext) -> None:
@@ -81,18 +78,21 @@ async def reactions_counted(update: Update, context: BotContext) -> None:
         ReactionCount(*reaction_key(reaction.type), count=reaction.total_count)
         for reaction in counted.reactions
     ]
-    key = (counted.chat.id, counted.message_id)
-    async with context.services.reaction_order.turn(key, _version(update)) as newer:
-        if not newer:
-            log.debug("an older reaction count %s arrived late: passed over", update.update_id)
-            return
-        async with context.services.db.transaction() as session:
-            stored = await engagement.record_reaction_count(
-                session, chat_id=counted.chat.id, message_id=counted.message_id, reactions=totals
-            )
-    if not stored:
-        log.debug(
-            "reaction counts on message %s/%s: not one of our copies",
-            counted.chat.id,
-            counted.message_id,
-        )
+    outcome = await context.services.reactions.submit(
+        (counted.chat.id, counted.message_id),
+        _version(update),
+        partial(
+            engagement.record_reaction_count,
+            chat_id=counted.chat.id,
+            message_id=counted.message_id,
+            reactions=totals,
+        ),
+    )
+    _log_unstored(outcome, update, counted.chat.id, counted.message_id)
+
+
+def _log_unstored(outcome: Outcome, update: Update, chat_id: int, message_id: int) -> None:
+    if outcome is Outcome.PASSED_OVER:
+        log.debug("an older reaction update %s arrived late: passed over", update.update_id)
+    elif outcome is Outcome.NOT_A_COPY:
+        log.debug("reaction on message %s/%s: not one of our copies", chat_id, message_id)

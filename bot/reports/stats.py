@@ -1,5 +1,6 @@
-"""/stats for admins: subscribers by chat type, articles, deliveries and failures, votes today,
-with the chart of subscribers over the last 30 days by chat type."""
+"""/stats for admins: subscribers by chat type, forum topics subscribed and ended by reason,
+readers per delivery mode and per section, articles, deliveries and failures, votes today, with
+the chart of subscribers over the last 30 days by chat type."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from telegram import Update
 from bot.admins import AdminChat, admin_command
 from bot.reports import charts
 from bot.reports.engagement import send_chart
+from bot.reports.readers import render_choices
 from bot.services import BotContext
 from storage import engagement, stats
+from storage.forum_topics import TopicCounts
 from storage.models import ChatKind, DeliveryKind, DeliveryStatus
 
 SUBSCRIBER_DAYS = 30
@@ -24,6 +27,8 @@ def render_stats(numbers: stats.BotStats) -> str:
         active = numbers.subscribers.get((chat_kind, True), 0)
         inactive = numbers.subscribers.get((chat_kind, False), 0)
         lines.append(f"  {chat_kind.value}: {active} / {inactive}")
+    lines.append(render_topics(numbers.topics))
+    lines.extend(render_choices(numbers.choices))
     lines.append(f"Articles published: {numbers.articles_published}")
     for kind in DeliveryKind:
         by_status = {
@@ -46,6 +51,12 @@ def render_stats(numbers: stats.BotStats) -> str:
     lines.append(f"Failures by reason: {reasons or 'none'}")
     lines.append(f"Votes today: {numbers.votes_today}")
     return "\n".join(lines)
+
+
+def render_topics(topics: TopicCounts) -> str:
+    """One line: forum topics receiving articles, and topic subscriptions ended by reason."""
+    ended = ", ".join(f"{reason.value} {count}" for reason, count in sorted(topics.ended.items()))
+    return f"Forum topics subscribed: {topics.subscribed}; ended: {ended or 'none'}"
 
 
 @admin_command

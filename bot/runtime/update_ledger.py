@@ -34,7 +34,8 @@ _PRUNE_EVERY = 3600.0  # seconds between sweeps of updates older than KEPT_FOR
 
 def update_digest(update: Update) -> str:
     """What tells this update from another with the same id: the callback or inline query id,
-    the message's chat, id and dates, or else all of its content; 16 hex digits."""
+    the message's chat, id and dates, a reaction's message, date and reactor, or else all of
+    its content; 16 hex digits."""
     if (query := update.callback_query) is not None:
         identity = f"callback {query.id}"
     elif (inline := update.inline_query) is not None:
@@ -42,6 +43,13 @@ def update_digest(update: Update) -> str:
     elif (message := update.effective_message) is not None:
         edited = message.edit_date.timestamp() if message.edit_date is not None else None
         identity = f"message {message.chat_id} {message.message_id} {message.date} {edited}"
+    elif (reacted := update.message_reaction or update.message_reaction_count) is not None:
+        # Reactions come in floods: named by what they are about, not serialised whole.
+        user = update.effective_user
+        identity = (
+            f"reaction {reacted.chat.id} {reacted.message_id} {reacted.date} "
+            f"{user.id if user else '-'}"
+        )
     else:
         identity = update.to_json()
     return hashlib.blake2b(identity.encode(), digest_size=8).hexdigest()

@@ -28,6 +28,7 @@ from bot.articles.links import ArticleLinks
 from bot.runtime.lifecycle import initialize
 from bot.services import BotApplication
 from bot.settings import Settings
+from storage.engine import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ _MAX_BODY = 1_000_000
 # nested deeper is not an update, and would only cost python-telegram-bot's recursive parse.
 _MAX_DEPTH = 32
 UNKNOWN_LINK = "This link does not lead to any article.\n"
+LINKS_UNAVAILABLE = "Links are briefly unavailable: please try again in a minute.\n"
 
 
 # What a JSON body other than an object was, for the log line.
@@ -118,15 +120,29 @@ class WebhookReceiver:
 
     async def follow_link(self, request: web.Request) -> web.Response:
         """A reader followed a card's tracked link: one click counted (nothing about the reader
-        kept), then 302 to the article; 404 with one line for a code the bot never made."""
-        services = self.application.bot_data
-        async with services.db.transaction() as session:
-            target = await self._links.follow(session, request.match_info["code"])
-        if target is None:
+        kept), then 302 to the article; 404 with one line for a code the bot never made.
+
+        A click that cannot be counted still leads to the article (the reader comes first);
+        when not even the link can be looked up, 503 with one line asks to try again."""
+        db = self.application.bot_data.db
+        try:
+            async with db.transaction() as session:
+                link = await self._links.follow(session, request.match_info["code"])
+        except DATABASE_ERRORS as error:
+            log.warning("tracked link not looked up (database: %s): answered 503", error)
+            return web.Response(status=503, text=LINKS_UNAVAILABLE, headers={"Retry-After": "60"})
+        if link is None:
             log.info("tracked link with an unknown code followed: answered 404")
             return web.Response(status=404, text=UNKNOWN_LINK)
+        try:
+            async with db.transaction() as session:
+                await link.count_click(session)
+        except DATABASE_ERRORS as error:
+            log.warning("click on article %s not counted (database: %s)", link.article_id, error)
         # Not cached by browsers or proxies: every click reaches the bot and is counted.
-        return web.Response(status=302, headers={"Location": target, "Cache-Control": "no-store"})
+        return web.Response(
+            status=302, headers={"Location": link.target, "Cache-Control": "no-store"}
+        )
 
     async def receive(self, request: web.Request) -> web.Response:
         offered = request.headers.get(SECRET_HEADER, "").encode()

@@ -92,7 +92,11 @@ class Scheduler(BackgroundLoop):
         if action.url is None:
             raise ValueError("a scheduled publish without an address")
         result = await publish_source(
-            self._db, action.url, settings=self._settings, client=self._http
+            self._db,
+            action.url,
+            settings=self._settings,
+            client=self._http,
+            published_by=action.author_id,
         )
         if result.queued:
             self._on_queued()

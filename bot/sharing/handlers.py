@@ -41,10 +41,13 @@ from bot.sharing.link_reads import ReadLimitReached
 from bot.telegram.command_input import sole_id
 from bot.telegram.deeplinks import article_payload
 from bot.telegram.records import remember_chat, remember_user
-from storage import articles, autocards, engagement, polls
+from storage import articles, autocards, corrections, engagement, polls
 from storage.models import Article, ArticleEventKind, ArticleStatus
 
 log = logging.getLogger(__name__)
+
+# An inline copy's card may be older than any correction of its article.
+UNKNOWN_REVISION = -1
 
 SHARE_USAGE = "Send /share followed by an article id, e.g. /share 12."
 NO_SUCH_ARTICLE = "There is no article {id}."
@@ -113,6 +116,14 @@ async def chosen_result(update: Update, context: BotContext) -> None:
         await remember_user(session, chosen.from_user)
         # Counted whether or not the article has a poll; Telegram does not say in which chat.
         await engagement.record_event(session, article_id=article_id, kind=ArticleEventKind.SHARE)
+        if inline_id is not None:
+            # Rendered whenever the results were listed: any correction so far may be missing.
+            await corrections.note_copy(
+                session,
+                article_id=article_id,
+                revision=UNKNOWN_REVISION,
+                inline_message_id=inline_id,
+            )
         poll = await polls.poll_for_article(session, article_id=article_id)
         if poll is None or poll.id is None or inline_id is None:
             return

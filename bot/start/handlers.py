@@ -28,9 +28,14 @@ READER_HELP = (
     "/latest — the newest article\n"
     "/subscribe — get new articles in this chat\n"
     "/unsubscribe — stop getting articles here\n"
+    "/settings — the sections you follow, instant or a daily or weekly digest, quiet hours "
+    "and your time zone\n"
+    "/timezone Europe/Berlin — the time zone digests and quiet hours follow\n"
+    "/quiet 22:30-07:00 — no new articles then (they wait until the end); /quiet off\n"
     "/autocards on|off — in a group: our article links posted there get their card\n"
     "/help — this message\n\n"
-    "In groups, only the group's admins can subscribe or unsubscribe it, or switch autocards."
+    "In groups, only the group's admins can subscribe or unsubscribe it, change its settings, "
+    "or switch autocards. For a channel you run, send /settings @channel here."
 )
 
 

@@ -13,12 +13,17 @@ READER_COMMANDS = (
     BotCommand("latest", "The newest article"),
     BotCommand("subscribe", "Get new articles in this chat"),
     BotCommand("unsubscribe", "Stop getting articles here"),
+    BotCommand("settings", "Sections, daily or weekly digest, quiet hours, time zone"),
+    BotCommand("timezone", "Your time zone: /timezone Europe/Berlin"),
+    BotCommand("quiet", "Quiet hours: /quiet 22:30-07:00, or /quiet off"),
     BotCommand("autocards", "Groups: cards for our article links posted here (on/off)"),
     BotCommand("help", "What I can do"),
 )
 ADMIN_COMMANDS = (
     *READER_COMMANDS,
     BotCommand("publish", "Publish an article: /publish <address>, or reply to a .md file"),
+    BotCommand("update", "Correct an article on every copy: /update <article id> [note]"),
+    BotCommand("retract", "Withdraw an article from every chat: /retract <article id> [reason]"),
     BotCommand("broadcast", "Message every subscriber: /broadcast <text>, or reply to a message"),
     BotCommand("cancel", "Stop running broadcasts: /cancel, or /cancel <broadcast id>"),
     BotCommand("queue", "What is scheduled, with Cancel buttons"),

@@ -1,7 +1,8 @@
 """The bot's callback data: a compact, versioned text format and the typed values it carries.
 
 Every inline button the bot sends carries ``<version>:<kind>:<fields...>``, ids in lowercase
-base 36, e.g. ``1:v:2s:3`` (vote for option 3 of poll 100). :func:`parse` turns data from a
+base 36, e.g. ``1:v:2s:3`` (vote for option 3 of poll 100), or ``1:p:t:1b:cryl7kya`` (a
+settings button of a channel: toggle a section). :func:`parse` turns data from a
 callback query back into exactly one typed value, or ``None`` for anything forged, garbled or
 written by an older version, which handlers answer politely instead of acting on.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TypeAlias
 
 from newsroom.poll import MAX_POLL_OPTIONS
@@ -19,14 +21,20 @@ VERSION = "1"
 MAX_ID = 2**31 - 1
 MAX_BYTES = 64  # Telegram's callback_data limit
 
+# Channel ids are -(10**12 + n) up to 52 bits; a settings button names its channel by -id.
+MAX_CHANNEL_ID = 2**52
+
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 # canonical base 36 only: no sign, no leading zero, no uppercase, at most 6 digits (2**31 - 1)
 _ID = r"(0|[1-9a-z][0-9a-z]{0,5})"
+_CHANNEL = r"([1-9a-z][0-9a-z]{0,10})"
 _PATTERNS = {
     "v": re.compile(rf"{_ID}:([0-9])", re.ASCII),
     "c": re.compile(_ID, re.ASCII),
     "b": re.compile(rf"{_ID}:([01])", re.ASCII),
     "q": re.compile(_ID, re.ASCII),
+    "u": re.compile(rf"{_ID}:([01])", re.ASCII),
+    "p": re.compile(rf"([a-z]):{_ID}(?::{_CHANNEL})?", re.ASCII),
 }
 
 
@@ -85,7 +93,65 @@ class QueueCancel:
         _check_id("job_id", self.job_id)
 
 
-CallbackValue: TypeAlias = VoteTap | ClosedPollTap | BroadcastDecision | QueueCancel
+@dataclass(frozen=True)
+class CorrectionDecision:
+    """An editor confirmed (``confirm``) or called off a previewed correction or retraction."""
+
+    correction_id: int
+    confirm: bool
+
+    def __post_init__(self) -> None:
+        _check_id("correction_id", self.correction_id)
+        if type(self.confirm) is not bool:
+            raise ValueError(f"confirm must be a bool, got {self.confirm!r}")
+
+
+class SettingsAction(StrEnum):
+    """What a button of a /settings message does: show a screen, or change one preference."""
+
+    MAIN = "m"
+    SECTIONS = "s"
+    DELIVERY = "d"
+    DAILY_HOURS = "h"  # the hours a daily digest may go out at
+    WEEKLY_DAYS = "w"
+    WEEKLY_HOURS = "k"  # value: the day (0 is Monday) whose hours are offered
+    QUIET = "q"
+    ZONES = "z"
+    TOGGLE_SECTION = "t"  # value: the section's key (bot/preferences/view.py)
+    ALL_SECTIONS = "a"
+    INSTANT = "i"
+    DAILY = "e"  # value: the hour
+    WEEKLY = "f"  # value: day * 24 + hour
+    QUIET_OFF = "o"
+    QUIET_RANGE = "r"  # value: which of the offered ranges
+    BOT_ZONE = "n"
+    ZONE = "u"  # value: which of the offered zones
+
+
+_SETTINGS_ACTIONS = {action.value: action for action in SettingsAction}
+
+
+@dataclass(frozen=True)
+class SettingsTap:
+    """A button of a /settings message: ``action`` with its ``value`` (0 when it has none), for
+    the chat the message is in, or for the channel ``channel_id`` its admin manages privately."""
+
+    action: SettingsAction
+    value: int = 0
+    channel_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.action, SettingsAction):
+            raise ValueError(f"action must be a SettingsAction, got {self.action!r}")
+        _check_id("value", self.value)
+        channel = self.channel_id
+        if channel is not None and (type(channel) is not int or not -MAX_CHANNEL_ID < channel < 0):
+            raise ValueError(f"channel_id must be a channel's (negative) id, got {channel!r}")
+
+
+CallbackValue: TypeAlias = (
+    VoteTap | ClosedPollTap | BroadcastDecision | QueueCancel | SettingsTap | CorrectionDecision
+)
 
 
 def _base36(number: int) -> str:
@@ -109,6 +175,12 @@ def encode(value: CallbackValue) -> str:
             fields = ["b", _base36(broadcast_id), "1" if send else "0"]
         case QueueCancel(job_id=job_id):
             fields = ["q", _base36(job_id)]
+        case CorrectionDecision(correction_id=correction_id, confirm=confirm):
+            fields = ["u", _base36(correction_id), "1" if confirm else "0"]
+        case SettingsTap(action=action, value=number, channel_id=channel_id):
+            fields = ["p", action.value, _base36(number)]
+            if channel_id is not None:
+                fields.append(_base36(-channel_id))
     return ":".join([VERSION, *fields])
 
 
@@ -119,13 +191,29 @@ def parse(data: str) -> CallbackValue | None:
     pattern = _PATTERNS.get(kind)
     if version != VERSION or pattern is None or (match := pattern.fullmatch(fields)) is None:
         return None
+    if kind == "p":
+        return _settings_tap(match)
     number = int(match.group(1), 36)
-    if number > MAX_ID:
-        return None
+    return None if number > MAX_ID else _id_value(kind, number, match)
+
+
+def _id_value(kind: str, number: int, match: re.Match[str]) -> CallbackValue:
+    """The value of a kind whose first field is an id (``number``, checked already)."""
     if kind == "v":
         return VoteTap(poll_id=number, option=int(match.group(2)))
     if kind == "c":
         return ClosedPollTap(poll_id=number)
     if kind == "b":
         return BroadcastDecision(broadcast_id=number, send=match.group(2) == "1")
+    if kind == "u":
+        return CorrectionDecision(correction_id=number, confirm=match.group(2) == "1")
     return QueueCancel(job_id=number)
+
+
+def _settings_tap(match: re.Match[str]) -> SettingsTap | None:
+    action = _SETTINGS_ACTIONS.get(match.group(1))
+    number = int(match.group(2), 36)
+    channel = None if match.group(3) is None else -int(match.group(3), 36)
+    if action is None or number > MAX_ID or (channel is not None and channel <= -MAX_CHANNEL_ID):
+        return None
+    return SettingsTap(action, number, channel)

@@ -27,10 +27,13 @@ class Failure(StrEnum):
 
     NOT_MODIFIED = "not_modified"  # an edit that would change nothing
     MESSAGE_GONE = "message_gone"  # the message to edit or delete no longer exists
+    CANNOT_DELETE = "cannot_delete"  # too old to delete (48 hours), or not the bot's to delete
     BLOCKED = "blocked"  # a user blocked the bot (or never started it, or is deactivated)
     KICKED = "kicked"  # the bot was removed from a group or channel, or may not post there
     CHAT_NOT_FOUND = "chat_not_found"  # the chat does not exist for the bot
     MIGRATED = "migrated"  # the group became a supergroup with a new id
+    TOPIC_CLOSED = "topic_closed"  # the forum topic sent to is closed
+    TOPIC_DELETED = "topic_deleted"  # the forum topic sent to was deleted (or never was)
     FLOOD = "flood"  # 429: wait retry_after, then try again
     BAD_MARKUP = "bad_markup"  # the HTML or Markdown did not parse
     TRANSIENT = "transient"  # timeouts and network trouble: worth retrying later
@@ -41,6 +44,7 @@ class Failure(StrEnum):
 UNREACHABLE = frozenset({Failure.BLOCKED, Failure.KICKED, Failure.CHAT_NOT_FOUND})
 
 _NOT_MODIFIED = ("message is not modified",)
+_CANNOT_DELETE = ("message can't be deleted",)
 _MESSAGE_GONE = (
     "message to edit not found",
     "message to delete not found",
@@ -50,6 +54,8 @@ _MESSAGE_GONE = (
 _CHAT_NOT_FOUND = ("chat not found", "user not found", "peer_id_invalid")
 _BAD_MARKUP = ("can't parse entities", "can't find end of the entity", "unsupported start tag")
 _MIGRATED = ("group chat was upgraded to a supergroup chat",)
+_TOPIC_CLOSED = ("topic_closed",)
+_TOPIC_DELETED = ("message thread not found", "topic_deleted", "topic_id_invalid")
 # A bad request saying the bot may not post here is, for delivery, the same as being removed.
 _NO_RIGHTS = (
     "need administrator rights",
@@ -84,7 +90,11 @@ def classify(error: TelegramError) -> Failure:
 
 def _classify_bad_request(text: str) -> Failure:
     for fragments, failure in (
+        # First: the topic's own failures end only that topic, never the whole chat.
+        (_TOPIC_CLOSED, Failure.TOPIC_CLOSED),
+        (_TOPIC_DELETED, Failure.TOPIC_DELETED),
         (_NOT_MODIFIED, Failure.NOT_MODIFIED),
+        (_CANNOT_DELETE, Failure.CANNOT_DELETE),
         (_MESSAGE_GONE, Failure.MESSAGE_GONE),
         (_CHAT_NOT_FOUND, Failure.CHAT_NOT_FOUND),
         (_BAD_MARKUP, Failure.BAD_MARKUP),

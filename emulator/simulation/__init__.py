@@ -4,7 +4,7 @@
 type inline queries, block the bot, manage groups) and produce the updates Telegram would send;
 its readers show chats as readers see them, and every request the bot made. Each subject is a
 part of its own, composed here: people.py, writing.py, reactions.py, queries.py, membership.py,
-faults.py and inspection.py, all standing on base.py.
+forums.py, faults.py and inspection.py, all standing on base.py.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from emulator.clock import Clock, SystemClock
 from emulator.limits import RateLimits
 from emulator.server import build_app
 from emulator.simulation.faults import Faults
+from emulator.simulation.forums import Forums
 from emulator.simulation.inspection import Inspection
 from emulator.simulation.membership import Membership
 from emulator.simulation.people import FIRST_USER_ID, People
@@ -27,6 +28,7 @@ from emulator.state import (
     BotAccount,
     CallbackAnswer,
     Chat,
+    ForumTopic,
     InlineAnswer,
     Message,
     RecordedRequest,
@@ -44,6 +46,7 @@ __all__ = [
     "BotAccount",
     "CallbackAnswer",
     "Emulator",
+    "ForumTopic",
     "InlineAnswer",
     "RecordedRequest",
     "SimChat",
@@ -52,7 +55,7 @@ __all__ = [
 ]
 
 
-class Emulator(People, Writing, Reactions, Queries, Membership, Faults, Inspection):
+class Emulator(People, Writing, Reactions, Queries, Membership, Forums, Faults, Inspection):
     """A Telegram Bot API server on loopback, plus the users and chats a test plays with."""
 
     # Declared here: inside __init__ the `web` flag hides the aiohttp module.

@@ -1,8 +1,8 @@
 """What every part of `Emulator` stands on: the emulated world and its clock, which bot a call
 means, new chats' ids, and a new message (a user's, a service message, a channel's post) in a chat.
 
-The parts of `Emulator` (people, writing, queries, membership, faults, inspection) are mixins of
-`EmulatorBase`; only `emulator.simulation` composes them.
+The parts of `Emulator` (people, writing, queries, membership, forums, faults, inspection) are
+mixins of `EmulatorBase`; only `emulator.simulation` composes them.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from emulator.events import deliver_message
 from emulator.files import store_document
 from emulator.formatting import detect_entities
 from emulator.simulation.base import EmulatorBase
-from emulator.state import BotAccount, Chat, Message, User
+from emulator.state import BotAccount, Chat, ForumTopic, Message, User
 
 
 class Writing(EmulatorBase):
@@ -45,10 +45,14 @@ class Writing(EmulatorBase):
         bot: BotAccount | None = None,
         reply_to: Message | None = None,
         document: tuple[str, bytes] | None = None,
+        topic: ForumTopic | None = None,
     ) -> Message:
-        """The user writes in a chat (their private chat with the bot by default)."""
+        """The user writes in a chat (their private chat with the bot by default), in a forum
+        in one of its topics when ``topic`` is given (its General topic otherwise)."""
         target = self._writable_chat(user, chat, bot)
+        thread_id = self._topic_to_write_in(user, target, topic)
         message = self._add_message(target, text, sender=user, reply_to=reply_to)
+        message.thread_id = thread_id
         if document is not None:
             filename, data = document
             # Kept with its bytes: the bot may getFile it and download it.
@@ -56,6 +60,17 @@ class Writing(EmulatorBase):
         deliver_message(self.world, message)
         self.world.signal.notify()
         return message
+
+    @staticmethod
+    def _topic_to_write_in(user: User, chat: Chat, topic: ForumTopic | None) -> int | None:
+        if topic is None:
+            return None
+        if chat.topics.get(topic.thread_id) is not topic:
+            raise LookupError(f"topic {topic.name!r} is not (or no longer) in {chat.title!r}")
+        member = chat.member(user.id)
+        if topic.closed and (member is None or not member.right("can_manage_topics")):
+            raise ValueError(f"{topic.name!r} is closed: {user.first_name} may not write in it")
+        return topic.thread_id
 
     async def edit_message(self, user: User, message: Message, text: str) -> Message:
         """The user edits their own message: the bot gets edited_message."""

@@ -80,7 +80,23 @@ function clock(unix) {
 function typeLabel(chat) {
   if (chat.type === "private") return "private chat";
   if (chat.type === "channel") return `channel · ${chat.member_count} members`;
-  return `${chat.type} · ${chat.member_count} members`;
+  const kind = chat.is_forum ? "forum" : chat.type;
+  return `${kind} · ${chat.member_count} members`;
+}
+
+// A forum's topics under its title: each by name, closed ones marked.
+function renderTopics(chat) {
+  const bar = $("chat-topics");
+  bar.replaceChildren();
+  bar.hidden = !chat.is_forum;
+  if (!chat.is_forum) return;
+  bar.append(el("span", "topic-chip general", "General"));
+  for (const topic of chat.topics) {
+    const chip = el("span", "topic-chip", topic.closed ? `${topic.name} (closed)` : topic.name);
+    if (topic.closed) chip.classList.add("closed");
+    chip.dataset.threadId = String(topic.id);
+    bar.append(chip);
+  }
 }
 
 // --- chat list ---------------------------------------------------------------------------
@@ -251,6 +267,7 @@ function bubble(message, chat) {
     if (message.via) name.append(el("span", "via", ` via ${message.via}`));
     box.append(name);
   }
+  if (message.topic) box.append(el("div", "topic", `# ${message.topic}`));
   if (message.forwarded_from) box.append(el("div", "forwarded", `Forwarded from ${message.forwarded_from}`));
   if (message.reply_to) {
     const quote = el("div", "reply");
@@ -314,12 +331,13 @@ function renderTranscript(scrollToEnd) {
   const nearEnd = pane.scrollHeight - pane.scrollTop - pane.clientHeight < 80;
   $("chat-title").textContent = data.chat.title;
   $("chat-meta").textContent = typeLabel(data.chat);
+  renderTopics(data.chat);
   pane.replaceChildren();
   if (data.messages.length === 0) pane.append(el("p", "empty", "No messages yet."));
   for (const message of data.messages) {
     if (message.service) {
       const line = el("div", "service");
-      line.append(el("span", null, message.service));
+      line.append(el("span", null, message.topic ? `${message.service} · # ${message.topic}` : message.service));
       pane.append(line);
     } else {
       pane.append(bubble(message, data.chat));

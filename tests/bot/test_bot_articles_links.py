@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -16,13 +20,14 @@ from bot_articles_support import cards
 from harness import BOT_TOKEN, RunningBot, make_settings, start_bot_process
 from polls_support import StartBot, expected_content, shows
 from sharing_support import article_markdown, article_url, cards_in, inline_copies, publish
+from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from bot.app import build_application
 from bot.articles.links import ArticleLinks, article_slug, with_utm
 from bot.articles.publishing import publish_draft, read_markdown
 from bot.cli import TRACKING_NEEDS_WEBHOOK
-from bot.runtime.webhook import UNKNOWN_LINK, webhook
+from bot.runtime.webhook import LINKS_UNAVAILABLE, UNKNOWN_LINK, webhook
 from bot.settings import Settings
 from bot.telegram.callback_data import VoteTap, encode
 from emulator.simulation import Emulator, SimChat, SimMessage
@@ -197,12 +202,18 @@ async def _clicks(db: Database, article_id: int) -> list[ChatKind | None]:
         return list(rows)
 
 
-async def test_a_tracked_link_counts_each_click_and_redirects_to_the_article(
-    emulator: Emulator, database_url: str
-) -> None:
-    """LINK_TRACKING_URL in webhook mode: the card's button is <base>/r/<code>; each GET of it
-    (through the reverse proxy, to the bot's web server) counts one click and answers 302 to
-    the article with its UTM; a code the bot never made answers 404 with one line."""
+@dataclass
+class TrackedCard:
+    """A webhook-mode bot with LINK_TRACKING_URL, and the card one private reader got."""
+
+    db: Database
+    article_id: int
+    link: str
+    local: str  # the link as the reverse proxy hands it to the bot's port
+
+
+@asynccontextmanager
+async def tracked_card(emulator: Emulator, database_url: str) -> AsyncIterator[TrackedCard]:
     emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
     port = _free_port()
     settings = make_settings(
@@ -227,55 +238,121 @@ async def test_a_tracked_link_counts_each_click_and_redirects_to_the_article(
         article_id = (await publish_draft(db, draft)).article_id
         application.bot_data.wake_delivery()
         (card,) = await emulator.wait_for(partial(cards, emulator, chat), what="a card")
-
         link = read_link(card)
-        assert link.startswith(f"{TRACKING}/r/")
-        assert article_url("night-ferry") not in link
         # The reverse proxy hands https://news.example.test/go/... to the bot's port as it is.
         local = f"http://127.0.0.1:{port}{urlsplit(link).path}"
+        yield TrackedCard(db, article_id, link, local)
+
+
+NIGHT_FERRY_FROM_PRIVATE = (
+    article_url("night-ferry") + "?utm_source=telegram&utm_medium=private&utm_campaign=night-ferry"
+)
+
+
+async def test_a_tracked_link_counts_each_click_and_redirects_to_the_article(
+    emulator: Emulator, database_url: str
+) -> None:
+    """LINK_TRACKING_URL in webhook mode: the card's button is <base>/r/<code>; each GET of it
+    (through the reverse proxy, to the bot's web server) counts one click and answers 302 to
+    the article with its UTM; a code the bot never made answers 404 with one line."""
+    async with tracked_card(emulator, database_url) as card:
+        assert card.link.startswith(f"{TRACKING}/r/")
+        assert article_url("night-ferry") not in card.link
         async with aiohttp.ClientSession() as client:
             for _ in range(2):
-                async with client.get(local, allow_redirects=False) as response:
+                async with client.get(card.local, allow_redirects=False) as response:
                     assert response.status == 302
                     target = response.headers["Location"]
-            async with client.get(f"http://127.0.0.1:{port}/go/r/nosuchcode") as response:
+            nowhere = card.local.rsplit("/", 1)[0] + "/nosuchcode"
+            async with client.get(nowhere) as response:
                 assert response.status == 404
                 assert await response.text() == UNKNOWN_LINK
-        assert target == (
-            article_url("night-ferry")
-            + "?utm_source=telegram&utm_medium=private&utm_campaign=night-ferry"
-        )
-        assert await _clicks(db, article_id) == [ChatKind.PRIVATE, ChatKind.PRIVATE]
+        assert target == NIGHT_FERRY_FROM_PRIVATE
+        assert await _clicks(card.db, card.article_id) == [ChatKind.PRIVATE, ChatKind.PRIVATE]
         # The link the card shows is the one the bot makes for private chats, every time.
-        async with db.transaction() as session:
+        async with card.db.transaction() as session:
             again = await ArticleLinks(tracking_url=TRACKING).card_link(
                 session,
                 article_url("night-ferry"),
-                article_id=article_id,
+                article_id=card.article_id,
                 audience=ChatKind.PRIVATE,
             )
-        assert again == link
+        assert again == card.link
 
 
-async def test_tracking_while_long_polling_is_one_warning_at_start(
+@pytest.mark.sqlite_only
+async def test_a_click_the_database_cannot_count_still_reaches_the_article(
+    emulator: Emulator, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While another process holds SQLite's write lock past the busy timeout, a click is not
+    counted (one warning says so) but the reader still gets the 302 to the article; when the
+    link cannot even be looked up, 503 with one line asks to try again."""
+    async with tracked_card(emulator, database_url) as card:
+        path = make_url(database_url).database
+        assert path is not None
+        holder = sqlite3.connect(path, timeout=0)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            async with (
+                aiohttp.ClientSession() as client,
+                client.get(card.local, allow_redirects=False) as response,
+            ):
+                assert response.status == 302
+                assert response.headers["Location"] == NIGHT_FERRY_FROM_PRIVATE
+            holder.execute("ALTER TABLE link_codes RENAME TO link_codes_away")
+            holder.commit()
+            try:
+                async with (
+                    aiohttp.ClientSession() as client,
+                    client.get(card.local, allow_redirects=False) as response,
+                ):
+                    assert response.status == 503
+                    assert await response.text() == LINKS_UNAVAILABLE
+            finally:
+                holder.execute("ALTER TABLE link_codes_away RENAME TO link_codes")
+                holder.commit()
+        finally:
+            holder.close()
+        assert await _clicks(card.db, card.article_id) == []
+    said = [r.getMessage() for r in caplog.records if "not counted" in r.getMessage()]
+    assert len(said) == 1
+
+
+async def test_tracking_while_long_polling_is_one_warning_and_cards_link_to_the_article(
     tmp_path: Path, emulator: Emulator
 ) -> None:
     """`run` without --webhook and with LINK_TRACKING_URL says once that clicks need the web
-    server, and runs."""
+    server, and runs, its cards linking straight to the article rather than to tracked links
+    nothing would answer."""
     emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     process = await start_bot_process(
         tmp_path,
         "run",
         BOT_TOKEN=BOT_TOKEN,
         TELEGRAM_BASE_URL=emulator.base_url,
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        DATABASE_URL=database_url,
         LINK_TRACKING_URL=TRACKING,
     )
     try:
-        await emulator.wait_for(lambda: emulator.requests("getUpdates"), timeout=30)
+        reader = emulator.create_user("Ines")
+        chat = emulator.private_chat(reader)
+        await emulator.send_message(reader, "/subscribe")
+        await emulator.wait_for_bot_message(chat, timeout=30)
+        settings = make_settings(emulator, database_url, set())
+        text = article_markdown("night-ferry", "Night ferry trial extended", "The board met.")
+        db = Database.connect(database_url)
+        try:
+            await publish_draft(db, read_markdown(text, name="night-ferry.md", settings=settings))
+        finally:
+            await db.dispose()
+        (card,) = await emulator.wait_for(
+            partial(cards, emulator, chat), timeout=30, what="a card"
+        )
     finally:
         process.send_signal(signal.SIGINT)
         _, err = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0
     warnings = [line for line in err.decode().splitlines() if TRACKING_NEEDS_WEBHOOK in line]
     assert len(warnings) == 1
+    assert read_link(card) == article_url("night-ferry")

@@ -25,13 +25,15 @@ from bot_articles_support import (
 )
 from harness import BOT_TOKEN, RunningBot
 from sharing_support import send_text_link
+from sqlmodel import select
 
 from bot.admins import ADMIN_ONLY
 from bot.articles.handlers import FETCHING, PUBLISH_USAGE
+from bot.polls.final_results import NO_VOTES
 from bot.sharing.handlers import AUTOCARDS_ON
 from emulator.simulation import Emulator, SimChat, SimMessage
 from storage import articles
-from storage.models import ArticleStatus
+from storage.models import Article, ArticleStatus, Poll
 
 MARKDOWN = """---
 title: Millbrook Repair Café Fixes Its Thousandth Item
@@ -283,3 +285,36 @@ async def test_publish_sends_what_it_reads_not_a_draft_an_autocard_stored(
         assert still is not None
         assert still.title == TIDE_TITLE
         assert len(_photos(emu, private)) == 1
+
+
+async def test_a_closed_polls_results_go_to_the_admin_who_published_it(
+    emulator: Emulator, database_url: str, site: NewsSite
+) -> None:
+    """The article records which admin published it, and when its poll closes, even by another
+    admin's /closepoll, that admin is told the outcome and the other one is not."""
+    account = emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
+    ada = emulator.create_user("Ada", username="ada_editor")
+    ben = emulator.create_user("Ben", username="ben_editor")
+    admins = frozenset({ada.id, ben.id})
+    assert ada.id < ben.id
+    # Ben publishes; results are sent in id order, so Ada would be told first if she were told.
+    async with run_bot(emulator, account, ben, database_url, admin_ids=admins) as bot:
+        for admin in (ada, ben):
+            chat = emulator.private_chat(admin)
+            sent = await emulator.send_message(admin, "/start")
+            await reply_after(emulator, chat, sent.message_id)
+        await _publish(bot, f"/publish {site.url('/story')}")
+        async with bot.db.transaction() as session:
+            article = (await session.exec(select(Article))).one()
+            poll = (await session.exec(select(Poll).where(Poll.article_id == article.id))).one()
+        assert article.published_by == ben.id
+
+        said = NO_VOTES.format(id=poll.id)
+        sent = await emulator.send_message(ada, f"/closepoll {poll.id}")
+        await reply_after(emulator, emulator.private_chat(ada), sent.message_id)
+        await emulator.wait_for(
+            lambda: any(m.text == said for m in emulator.bot_messages(emulator.private_chat(ben))),
+            timeout=15,
+            what="the outcome told to the publisher",
+        )
+        assert all(m.text != said for m in emulator.bot_messages(emulator.private_chat(ada)))

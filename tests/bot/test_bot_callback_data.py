@@ -9,11 +9,15 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.telegram.callback_data import (
+    MAX_CHANNEL_ID,
     MAX_ID,
     BroadcastDecision,
     CallbackValue,
     ClosedPollTap,
+    CorrectionDecision,
     QueueCancel,
+    SettingsAction,
+    SettingsTap,
     VoteTap,
     encode,
     parse,
@@ -25,6 +29,13 @@ values: st.SearchStrategy[CallbackValue] = st.one_of(
     st.builds(ClosedPollTap, poll_id=ids),
     st.builds(BroadcastDecision, broadcast_id=ids, send=st.booleans()),
     st.builds(QueueCancel, job_id=ids),
+    st.builds(CorrectionDecision, correction_id=ids, confirm=st.booleans()),
+    st.builds(
+        SettingsTap,
+        action=st.sampled_from(SettingsAction),
+        value=ids,
+        channel_id=st.none() | st.integers(min_value=-MAX_CHANNEL_ID + 1, max_value=-1),
+    ),
 )
 # near-miss data: the characters valid data is made of, so hypothesis probes the edges
 near_misses = st.text(alphabet="0123456789abcvqz:+-_ AZ\n\uff11", max_size=24)
@@ -44,6 +55,24 @@ def test_encoded_data_fits_telegrams_64_bytes(value: CallbackValue) -> None:
     data = encode(value)
     assert data.isascii()
     assert 1 <= len(data.encode("utf-8")) <= 64
+
+
+def test_settings_buttons_name_their_action_value_and_channel() -> None:
+    """A settings button reads ``1:p:<action>:<value>[:<channel id without its sign>]``; data
+    naming no action, a positive chat or an oversized channel is refused."""
+    assert encode(SettingsTap(SettingsAction.DAILY, 8)) == "1:p:e:8"
+    channel = SettingsTap(SettingsAction.TOGGLE_SECTION, 47, -1001234567890)
+    assert encode(channel) == "1:p:t:1b:cryl7kya"
+    assert len(encode(SettingsTap(SettingsAction.WEEKLY, MAX_ID, -MAX_CHANNEL_ID + 1))) == 24
+    for data in ("1:p:x:0", "1:p:m:0:0", "1:p:m:-1", "1:p:m:0:" + "z" * 11, "1:p:M:0"):
+        assert parse(data) is None
+
+
+def test_correction_buttons_name_the_correction_and_the_choice() -> None:
+    """Confirm and Cancel under a correction's preview read ``1:u:<id>:1`` and ``1:u:<id>:0``."""
+    assert encode(CorrectionDecision(36, confirm=True)) == "1:u:10:1"
+    assert parse("1:u:10:0") == CorrectionDecision(36, confirm=False)
+    assert parse("1:u:10:2") is None
 
 
 def test_largest_ids_stay_short() -> None:

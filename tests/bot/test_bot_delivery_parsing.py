@@ -29,9 +29,14 @@ from storage.models import ChatKind, DeliveryStatus
             Failure.NOT_MODIFIED,
         ),
         (BadRequest("Message to edit not found"), Failure.MESSAGE_GONE),
+        (BadRequest("Message to delete not found"), Failure.MESSAGE_GONE),
+        (BadRequest("Message can't be deleted"), Failure.CANNOT_DELETE),
+        (BadRequest("Message can't be deleted for everyone"), Failure.CANNOT_DELETE),
         (BadRequest("Can't parse entities: can't find end of the entity"), Failure.BAD_MARKUP),
         (BadRequest("Need administrator rights in the channel chat"), Failure.KICKED),
         (BadRequest("Message is too long"), Failure.OTHER),
+        (BadRequest("Message thread not found"), Failure.TOPIC_DELETED),
+        (BadRequest("Topic_closed"), Failure.TOPIC_CLOSED),
         (TimedOut(), Failure.TRANSIENT),
         (NetworkError("connection reset"), Failure.TRANSIENT),
     ],
@@ -53,6 +58,13 @@ def test_times_in_the_bot_zone() -> None:
         parse_moment("09:00", zone=zone, now=now)
     with pytest.raises(WhenError, match="not a valid"):
         parse_moment("2026-02-30 09:00", zone=zone, now=now)
+
+
+def test_broadcast_topic_is_read_as_readers_sections_are_stored() -> None:
+    """--topic names a section the way sections are stored (case folded), so it finds the
+    readers who follow it however either was spelled."""
+    request = read_broadcast_command("/broadcast --topic Straße Roadworks tonight")
+    assert request.topics == ("strasse",)
 
 
 def test_broadcast_options() -> None:

@@ -16,9 +16,10 @@ from polls_support import (
     started_private_chat,
 )
 from sqlmodel import col, func, select
+from telegram import Update
 
 from bot.polls.tap_limit import SLOW_DOWN, TapLimiter
-from bot.runtime.update_ledger import UpdateLedger
+from bot.runtime.update_ledger import UpdateLedger, update_digest
 from bot.telegram.callback_data import VoteTap, encode
 from storage.engine import Database
 from storage.migrate import upgrade
@@ -147,3 +148,27 @@ async def test_ledger_knows_repeats_in_one_batch_and_after_a_restart(database_ur
         await db.dispose()
     with pytest.raises(RuntimeError, match="not running"):
         await again.first_time(10, "a10")
+
+
+def _reaction_update(update_id: int, *, message_id: int, user_id: int) -> Update:
+    data = {
+        "update_id": update_id,
+        "message_reaction": {
+            "chat": {"id": -100_123, "type": "supergroup", "title": "Readers"},
+            "message_id": message_id,
+            "user": {"id": user_id, "is_bot": False, "first_name": "Ann"},
+            "date": 1_700_000_000,
+            "old_reaction": [],
+            "new_reaction": [{"type": "emoji", "emoji": "👍"}],
+        },
+    }
+    return Update.de_json(data, None)
+
+
+def test_a_reaction_update_is_known_by_its_message_and_reactor() -> None:
+    """The same reaction update delivered again has the same digest (so it is skipped), while
+    one reusing its id about another message or by another reader is new."""
+    first = update_digest(_reaction_update(7, message_id=40, user_id=1))
+    assert update_digest(_reaction_update(7, message_id=40, user_id=1)) == first
+    assert update_digest(_reaction_update(7, message_id=41, user_id=1)) != first
+    assert update_digest(_reaction_update(7, message_id=40, user_id=2)) != first

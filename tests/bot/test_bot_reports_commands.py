@@ -23,10 +23,11 @@ from bot.reports.engagement import (
     REPORT_USAGE,
     export_filename,
 )
+from bot.reports.readers import render_choices
 from bot.reports.stats import render_stats
 from bot.telegram.callback_data import VoteTap, encode
 from emulator.simulation import SimChat, SimMessage
-from storage import stats
+from storage import preferences, stats
 from storage.models import Article, Poll
 from storage.types import utcnow
 
@@ -75,7 +76,10 @@ async def test_report_is_a_chart_with_the_database_numbers(running_bot: RunningB
     assert reply.photo_sizes
     assert png_size(emu.file_bytes(reply)) == (charts.WIDTH_PX, charts.HEIGHT_PX)
     numbers = await stored_engagement(running_bot, desk.article_id)
-    assert reply.text == charts.caption(numbers)
+    async with running_bot.db.transaction() as session:
+        readers = await preferences.reader_choices(session)
+    assert reply.text == "\n".join([charts.caption(numbers), *render_choices(readers)])
+    assert "Readers by delivery: instant " in (reply.text or "")
     assert "Voters 3" in (reply.text or "")
     assert "Reactions 2: 👍 1 · 🔥 1" in (reply.text or "")
 

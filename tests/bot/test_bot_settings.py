@@ -51,6 +51,13 @@ def test_env_example_copied_as_it_is_loads_with_a_token(
     assert settings.feeds == ()
 
 
+def test_sections_are_comma_separated_and_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SECTIONS is split on commas, each name case folded with its spaces collapsed, once."""
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("SECTIONS", " World  News, Sport,,sport , CULTURE")
+    assert Settings(_env_file=None).sections == ("world news", "sport", "culture")
+
+
 def test_admin_ids_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
     """ADMIN_IDS from the environment is split on commas, blanks ignored."""
     monkeypatch.setenv("BOT_TOKEN", TOKEN)

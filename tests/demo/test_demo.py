@@ -25,12 +25,16 @@ CHECK_NAMES = (
     "every tap answered",
     "votes stored as cast",
     "copies show stored totals",
+    "digest reader",
+    "forum topics",
     "no 429 from Telegram",
 )
 
 
 async def test_small_demo_passes_every_self_check(tmp_path: Path) -> None:
-    """Twenty readers, three groups and a channel get each sample once and live poll totals."""
+    """Twenty readers, three groups and a channel get each sample once and live poll totals;
+    the reader who chose a daily digest gets one digest instead, and each of the forum's two
+    subscribed topics gets each card."""
     output = io.StringIO()
     console = Console(file=output, width=120)
 

@@ -74,6 +74,7 @@ RESULTS: dict[str, object] = {
     "getChatAdministrators": [],
     "getChatMember": {"status": "member", "user": USER},
     "copyMessage": {"message_id": 8},
+    "createForumTopic": {"message_thread_id": 9, "name": "Sports", "icon_color": 7322096},
     "getWebhookInfo": {"url": "", "has_custom_certificate": False, "pending_update_count": 0},
     "getChat": {
         "id": 5,
@@ -270,6 +271,7 @@ CALLS: dict[str, Call] = {
         chat_id=5, message_id=7, reply_markup=KEYBOARD
     ),
     "deleteMessage": lambda bot: bot.delete_message(5, 7),
+    "deleteMessages": lambda bot: bot.delete_messages(5, [7, 8]),
     "setMessageReaction": lambda bot: bot.set_message_reaction(
         -100123, 7, [ReactionTypeEmoji("👍"), ReactionTypeCustomEmoji("5368324170671202286")], True
     ),
@@ -293,6 +295,12 @@ CALLS: dict[str, Call] = {
     "getChatMember": lambda bot: bot.get_chat_member(-100123, 42),
     "getChatAdministrators": lambda bot: bot.get_chat_administrators(-100123, return_bots=True),
     "leaveChat": lambda bot: bot.leave_chat(-100123),
+    "createForumTopic": lambda bot: bot.create_forum_topic(
+        -100123, "Sports", icon_color=7322096, icon_custom_emoji_id="5368324170671202286"
+    ),
+    "closeForumTopic": lambda bot: bot.close_forum_topic(-100123, 9),
+    "reopenForumTopic": lambda bot: bot.reopen_forum_topic(-100123, 9),
+    "deleteForumTopic": lambda bot: bot.delete_forum_topic(-100123, 9),
 }
 
 

@@ -100,11 +100,13 @@ def test_related_links_are_checked_and_deduplicated() -> None:
         RelatedLink(title=" ", url="https://news.example/two")
 
 
-def test_topics_are_unique_and_tidy() -> None:
-    """Topics are stripped and repeated ones (ignoring case) dropped."""
-    draft = ArticleDraft(title="T", url=URL, topics=(" Transport", "transport", "", "Ferries"))
+def test_topics_are_unique_and_normalised() -> None:
+    """Topics are case folded with whitespace collapsed, and repeated or blank ones dropped."""
+    draft = ArticleDraft(
+        title="T", url=URL, topics=(" Transport", "transport", "", "Ferries", "World \t News")
+    )
 
-    assert draft.topics == ("Transport", "Ferries")
+    assert draft.topics == ("transport", "ferries", "world news")
 
 
 def test_reading_time_is_at_least_one_minute() -> None:

@@ -33,6 +33,20 @@ def test_rss_items_carry_guid_link_title_and_date(fixtures_dir: Path) -> None:
     )
 
 
+def test_item_categories_are_kept_as_the_feed_wrote_them() -> None:
+    """RSS <category> and Atom category terms come with the item; blank ones are dropped."""
+    rss = b"""<rss version="2.0"><channel><title>N</title><item>
+      <title>Ferry</title><link>https://news.example/ferry</link>
+      <category>World  News</category><category> </category><category>Sport</category>
+    </item></channel></rss>"""
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"><title>N</title><entry>
+      <title>Ferry</title><link href="https://news.example/ferry"/><id>tag:n,1</id>
+      <category term="Harbour"/></entry></feed>"""
+
+    assert parse_feed(rss, url=FEED_URL)[0].categories == ("World  News", "Sport")
+    assert parse_feed(atom, url=FEED_URL)[0].categories == ("Harbour",)
+
+
 def test_dedupe_key_is_guid_else_canonical_address(fixtures_dir: Path) -> None:
     """The key is the guid when there is one, else the canonical link (so #update repeats drop)."""
     first, second = parse_feed((fixtures_dir / "rss2.xml").read_bytes(), url=FEED_URL)

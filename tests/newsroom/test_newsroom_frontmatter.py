@@ -46,7 +46,7 @@ def test_seed_shaped_example_has_sections_fact_poll_and_related() -> None:
         "Harbour Fees Review Puts Small Boat Owners on Alert",
     ]
     assert draft.published_at == datetime(2025, 9, 18, 8, 30, tzinfo=timezone(timedelta(hours=1)))
-    assert draft.topics == ("Transport", "Kestrel Coast", "Ferries")
+    assert draft.topics == ("transport", "kestrel coast", "ferries")
     assert len(draft.key_points) == 3
     assert not draft.summary_given
 

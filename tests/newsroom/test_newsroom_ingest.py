@@ -64,6 +64,24 @@ async def test_feed_item_article_remembers_its_key(site: LocalSite, http: WebCli
     assert draft.published_at is not None
 
 
+async def test_feed_item_categories_join_the_article_topics(
+    site: LocalSite, http: WebClient
+) -> None:
+    """The feed's categories are added to the page's own topics, normalised, each once."""
+    page = await ingest(site.url("/article"), client=http)
+    item = FeedItem(
+        guid="tag:feed,2025:2",
+        url=site.url("/article"),
+        title="Feed title",
+        published_at=None,
+        categories=("World  NEWS", *(topic.upper() for topic in page.topics)),
+    )
+
+    draft = await ingest_feed_item(item, client=http)
+
+    assert draft.topics == (*page.topics, "world news")
+
+
 @pytest.mark.parametrize(
     ("source", "message"),
     [

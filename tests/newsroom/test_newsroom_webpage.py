@@ -96,11 +96,12 @@ def test_seed_shaped_body_is_only_the_story(seed_page: ArticleDraft) -> None:
 
 
 def test_wordpress_page_reads_the_json_ld_graph(wordpress_page: ArticleDraft) -> None:
-    """Headline, author (by @id), date, image and keywords come from the Yoast JSON-LD graph."""
+    """Headline, author (by @id), date, image, section and keywords come from the Yoast JSON-LD
+    graph; topics are normalised, the section first."""
     assert wordpress_page.title == "Night Bus Pilot Extended Through Winter"
     assert wordpress_page.author == "Priya Nandakumar"
     assert wordpress_page.published_at == datetime(2025, 10, 3, 18, 20, tzinfo=UTC)
-    assert wordpress_page.topics == ("Transport", "Millbrook Council", "Nightlife")
+    assert wordpress_page.topics == ("local", "transport", "millbrook council", "nightlife")
     assert wordpress_page.standfirst == (
         "The council will keep the late-night bus running until March after riders doubled in "
         "its first month."

@@ -10,9 +10,12 @@ from storage.engine import Database
 from storage.models import (
     Article,
     Broadcast,
+    Chat,
     ChatKind,
     Delivery,
+    DeliveryMode,
     DeliveryStatus,
+    ForumTopic,
     StopReason,
 )
 from storage.types import utcnow
@@ -63,12 +66,14 @@ async def test_queue_article_once_per_active_subscriber(db: Database) -> None:
 
 
 async def test_queue_broadcast_targets_kinds_and_topics(db: Database) -> None:
-    """A broadcast to groups reaches only groups; a topic reaches only chats that follow it."""
+    """A broadcast to groups reaches only groups; a section reaches the chats that follow it,
+    and those that follow every section, never those that chose others."""
     await _subscribers(db)
     async with db.transaction() as session:
-        follower = await upsert_chat(session, chat_id=102, kind=ChatKind.PRIVATE, title="R")
-        follower.topics = ["climate", "science"]
-        session.add(follower)
+        for chat_id, sections in ((101, ["sport"]), (102, ["climate", "science"])):
+            chat = await upsert_chat(session, chat_id=chat_id, kind=ChatKind.PRIVATE, title="R")
+            chat.topics = sections
+            session.add(chat)
         to_groups = Broadcast(author_id=1, html="hi")
         by_topic = Broadcast(author_id=1, html="hi")
         session.add_all([to_groups, by_topic])
@@ -83,11 +88,86 @@ async def test_queue_broadcast_targets_kinds_and_topics(db: Database) -> None:
             session, broadcast_id=by_topic.id, topics=["climate"]
         )
     rows = await _rows(db)
-    assert (audience, groups, topical) == (1, 1, 1)
+    assert (audience, groups, topical) == (1, 1, 4)
     assert {(row.broadcast_id, row.chat_id) for row in rows} == {
         (to_groups.id, GROUP_ID),
-        (by_topic.id, 102),
+        *((by_topic.id, chat_id) for chat_id in (102, 103, GROUP_ID, CHANNEL_ID)),
     }
+
+
+async def _follow(db: Database, chat_id: int, **choices: object) -> None:
+    async with db.transaction() as session:
+        chat = await session.get(Chat, chat_id)
+        assert chat is not None
+        for name, value in choices.items():
+            setattr(chat, name, value)
+        session.add(chat)
+
+
+async def test_an_article_goes_to_followers_of_its_sections_and_to_instant_readers_only(
+    db: Database,
+) -> None:
+    """A reader of other sections and a digest reader get no instant card of it; a reader of
+    its section, one of every section, and every chat for an article without sections do."""
+    await _subscribers(db)
+    await _follow(db, 101, topics=["sport"])
+    await _follow(db, 102, topics=["climate"])
+    await _follow(db, 103, delivery_mode=DeliveryMode.DAILY, digest_hour=8)
+    async with db.transaction() as session:
+        climate = Article(canonical_url="https://news.example/c", title="C", topics=["climate"])
+        general = Article(canonical_url="https://news.example/g", title="G")
+        session.add_all([climate, general])
+        await session.flush()
+        assert climate.id is not None
+        assert general.id is not None
+        await deliveries.queue_article(session, article_id=climate.id)
+        await deliveries.queue_article(session, article_id=general.id)
+    rows = await _rows(db)
+    assert sorted(row.chat_id for row in rows if row.article_id == climate.id) == sorted(
+        [102, GROUP_ID, CHANNEL_ID]
+    )
+    assert sorted(row.chat_id for row in rows if row.article_id == general.id) == sorted(
+        [101, 102, GROUP_ID, CHANNEL_ID]
+    )
+
+
+async def test_each_subscribed_topic_of_a_forum_gets_its_own_row(db: Database) -> None:
+    """A forum's subscribed topics each get a row with their thread id (the group itself too
+    when it subscribed); an ended topic, and the topics of a group the bot left, get none."""
+    forum, quiet_forum = -1_003_000_000_001, -1_003_000_000_002
+    async with db.transaction() as session:
+        for chat_id in (forum, quiet_forum):
+            await upsert_chat(session, chat_id=chat_id, kind=ChatKind.SUPERGROUP, title="F")
+        await subscribe_chat(session, chat_id=forum)
+        session.add_all(
+            [
+                ForumTopic(chat_id=forum, thread_id=5, subscribed=True, active=True),
+                ForumTopic(chat_id=forum, thread_id=9, subscribed=True, active=True),
+                ForumTopic(
+                    chat_id=forum,
+                    thread_id=12,
+                    subscribed=True,
+                    active=False,
+                    stop_reason=StopReason.TOPIC_CLOSED,
+                ),
+                ForumTopic(chat_id=quiet_forum, thread_id=3, subscribed=True, active=True),
+            ]
+        )
+        await mark_chat_stopped(session, chat_id=quiet_forum, reason=StopReason.KICKED)
+        article = Article(canonical_url="https://news.example/f", title="F")
+        session.add(article)
+        await session.flush()
+        assert article.id is not None
+        queued = await deliveries.queue_article(session, article_id=article.id)
+        again = await deliveries.queue_article(session, article_id=article.id)
+        audience = await deliveries.count_audience(session)
+    rows = await _rows(db)
+    assert (queued, again, audience) == (3, 0, 3)
+    assert sorted((row.chat_id, row.thread_id) for row in rows) == [
+        (forum, 0),
+        (forum, 5),
+        (forum, 9),
+    ]
 
 
 async def test_claim_skips_stopped_chats_and_future_rows(db: Database) -> None:

@@ -27,10 +27,11 @@ def _schema(connection: Connection) -> dict[str, Any]:
     inspector = sa.inspect(connection)
     return {
         table: {
-            "columns": [
+            # By name: a migration appends new columns; the models place them where they read best.
+            "columns": sorted(
                 (column["name"], str(column["type"]), column["nullable"], column.get("default"))
                 for column in inspector.get_columns(table)
-            ],
+            ),
             "primary_key": inspector.get_pk_constraint(table),
             "indexes": sorted(
                 (

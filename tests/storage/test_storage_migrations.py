@@ -25,7 +25,20 @@ from storage.migrate import (
     migrations_folder,
     upgrade,
 )
-from storage.models import Article, ChatKind, Delivery, DeliveryKind, SeenUpdate
+from storage.models import (
+    Article,
+    Broadcast,
+    CardCopy,
+    Chat,
+    ChatKind,
+    CopyChange,
+    Correction,
+    CorrectionAction,
+    Delivery,
+    DeliveryKind,
+    DeliveryMode,
+    SeenUpdate,
+)
 from storage.types import UTCDateTime
 
 VERSION_TABLE = "alembic_version"
@@ -129,7 +142,7 @@ async def test_migrated_tables_columns_indexes_and_constraints_match_the_models(
 
 async def test_upgrade_leaves_the_database_at_head(db: Database) -> None:
     """After upgrading, the database reports the newest revision the code knows."""
-    assert head_revision() == "0003"
+    assert head_revision() == "0005"
     assert await current_revision(db) == head_revision()
 
 
@@ -463,3 +476,165 @@ async def test_upgrade_to_0003_keeps_every_row_and_counts_the_copies_sent_before
     assert report.reaction_total == 5
     assert [day.by_kind["private"] for day in history] == [1, 1, 1]
     assert [day.by_kind["channel"] for day in history] == [1, 1, 1]
+
+
+# The tables revision 0003 added, one or more rows each, as the bot of that release wrote them.
+ROWS_0003_NEW: dict[str, list[dict[str, Any]]] = {
+    "reaction_counts": [
+        {
+            "chat_id": CHANNEL_ID,
+            "message_id": 70,
+            "kind": "emoji",
+            "key": "👍",
+            "count": 4,
+            "article_id": 1,
+            "updated_at": _AT,
+        }
+    ],
+    "user_reactions": [
+        {
+            "chat_id": READER_ID,
+            "message_id": 60,
+            "user_id": READER_ID,
+            "kind": "emoji",
+            "key": "❤",
+            "article_id": 1,
+            "updated_at": _AT,
+        }
+    ],
+    "article_events": [{"id": 1, "article_id": 1, "kind": "share", "at": _AT}],
+    "subscription_events": [
+        {"id": 1, "chat_id": READER_ID, "chat_kind": "private", "subscribed": True, "at": _AT}
+    ],
+    "link_codes": [{"code": "k3x9", "article_id": 1, "chat_kind": "group", "created_at": _AT}],
+}
+
+
+def _fill_0003(connection: Connection, metadata: sa.MetaData) -> None:
+    rows = {**ROWS_0002, **ROWS_0003_NEW}
+    for table in metadata.sorted_tables:
+        for row in rows[table.name]:
+            connection.execute(table.insert().values(row))
+
+
+async def test_upgrade_to_0004_keeps_every_row_and_gives_chats_the_default_choices(
+    empty_db: Database,
+) -> None:
+    """Every row a 0003 database holds survives the upgrade unchanged; its chats get instant
+    delivery in the bot's time zone with no quiet hours, its deliveries go to the chat itself
+    (topic 0), and the same article may now reach a second topic of one chat."""
+    await upgrade(empty_db, "0003")
+    async with empty_db.engine.begin() as connection:
+        tables_0003 = await connection.run_sync(_tables_at)
+        assert set(tables_0003.tables) == set(ROWS_0002) | set(ROWS_0003_NEW)
+        await connection.run_sync(_fill_0003, tables_0003)
+        before = await connection.run_sync(_every_row, tables_0003)
+
+    await upgrade(empty_db)
+
+    async with empty_db.engine.connect() as connection:
+        after = await connection.run_sync(_every_row, tables_0003)
+    assert after == before
+    assert all(before[table] for table in before)
+    async with empty_db.transaction() as session:
+        chats = (await session.exec(select(Chat).order_by(col(Chat.id)))).all()
+        assert [(chat.delivery_mode, chat.quiet_from, chat.timezone) for chat in chats] == [
+            (DeliveryMode.INSTANT, None, None)
+        ] * 2
+        assert [chat.subscribed for chat in chats] == [True, True]
+        deliveries = (await session.exec(select(Delivery))).all()
+        assert {delivery.thread_id for delivery in deliveries} == {0}
+        assert (await session.exec(select(Broadcast))).one().urgent is False
+        first = deliveries[0]
+        session.add(
+            Delivery(
+                # The filled rows carry their own ids, which PostgreSQL's sequence never saw.
+                id=100,
+                kind=first.kind,
+                article_id=first.article_id,
+                broadcast_id=first.broadcast_id,
+                chat_id=first.chat_id,
+                thread_id=7,
+            )
+        )
+
+
+# The tables revision 0004 added, a row each, as the bot of that release wrote them.
+_ROWS_ADDED_BY_0004: dict[str, list[dict[str, Any]]] = {
+    "forum_topics": [
+        {
+            "chat_id": CHANNEL_ID,
+            "thread_id": 5,
+            "title": "Harbour",
+            "subscribed": True,
+            "active": True,
+            "subscribed_at": _AT,
+            "created_at": _AT,
+            "updated_at": _AT,
+        }
+    ],
+    "digests": [
+        {
+            "id": 1,
+            "chat_id": READER_ID,
+            "thread_id": 0,
+            "period": "2026-11-30",
+            "window_start": _AT - timedelta(days=1),
+            "window_end": _AT,
+            "created_at": _AT,
+        }
+    ],
+}
+
+
+def _fill_0004(connection: Connection, metadata: sa.MetaData) -> None:
+    rows = {**ROWS_0002, **ROWS_0003_NEW, **_ROWS_ADDED_BY_0004}
+    for table in metadata.sorted_tables:
+        for row in rows[table.name]:
+            connection.execute(table.insert().values(row))
+
+
+async def test_upgrade_to_0005_keeps_every_row_and_lets_old_copies_be_corrected(
+    empty_db: Database,
+) -> None:
+    """Every row a 0004 database holds survives the upgrade unchanged; its articles start at
+    revision 0 with no correction line, and a correction of an old article can list its old
+    copies (a delivery, a poll message) once each."""
+    await upgrade(empty_db, "0004")
+    async with empty_db.engine.begin() as connection:
+        tables_0004 = await connection.run_sync(_tables_at)
+        assert set(tables_0004.tables) == (
+            set(ROWS_0002) | set(ROWS_0003_NEW) | set(_ROWS_ADDED_BY_0004)
+        )
+        await connection.run_sync(_fill_0004, tables_0004)
+        before = await connection.run_sync(_every_row, tables_0004)
+
+    await upgrade(empty_db)
+
+    async with empty_db.engine.connect() as connection:
+        after = await connection.run_sync(_every_row, tables_0004)
+    assert after == before
+    assert all(before[table] for table in before)
+    async with empty_db.transaction() as session:
+        article = (await session.exec(select(Article))).one()
+        assert (article.revision, article.correction) == (0, None)
+        correction = Correction(
+            article_id=1, action=CorrectionAction.UPDATE, author_id=READER_ID, based_on=0
+        )
+        session.add(correction)
+        await session.flush()
+        session.add_all(
+            [
+                CopyChange(correction_id=correction.id, chat_id=READER_ID, message_id=50),
+                CopyChange(
+                    correction_id=correction.id,
+                    chat_id=CHANNEL_ID,
+                    message_id=71,
+                    poll_message_id=1,
+                ),
+                CardCopy(article_id=1, chat_id=CHANNEL_ID, message_id=70, photo_message_id=69),
+            ]
+        )
+    with pytest.raises(sa.exc.IntegrityError):
+        async with empty_db.transaction() as session:
+            session.add(CopyChange(correction_id=correction.id, chat_id=READER_ID, message_id=50))
