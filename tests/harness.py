@@ -89,6 +89,17 @@ async def start_bot_process(cwd: Path, *args: str, **settings: str) -> asyncio.s
     )
 
 
+async def start_logged_bot(
+    workdir: Path, env: dict[str, str], log: Path | None = None
+) -> asyncio.subprocess.Process:
+    """`python -m bot run` in `workdir` (not the repository root: no .env there is read by
+    accident) with exactly `env`, its output appended to `log` (default: workdir/bot.log)."""
+    with (log or workdir / "bot.log").open("ab") as output:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env, cwd=workdir, stdout=output, stderr=output
+        )
+
+
 async def run_bot_command(
     cwd: Path, *args: str, timeout: float = 60, **settings: str
 ) -> tuple[int, str, str]:

@@ -20,7 +20,6 @@ from bot.services import BotContext
 from bot.telegram.records import remember_chat, remember_user
 from storage import chats
 from storage.chats import SubscribeResult
-from storage.models import ChatKind
 
 SUBSCRIBED = "✅ Subscribed. New articles will arrive in this chat."
 ALREADY_SUBSCRIBED = "You are already subscribed here."
@@ -121,12 +120,6 @@ async def _channel_subscription(update: Update, context: BotContext, *, subscrib
         return
     async with context.services.db.transaction() as session:
         await remember_user(session, user)
-        await chats.upsert_chat(
-            session,
-            chat_id=channel.id,
-            kind=ChatKind.CHANNEL,
-            title=channel.title,
-            username=channel.username,
-        )
+        await remember_chat(session, channel)
         reply = await _switch(session, channel.id, subscribe=subscribe)
     await message.reply_text(reply.channel.format(name=name))

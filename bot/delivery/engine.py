@@ -170,7 +170,8 @@ class DeliveryEngine(BackgroundLoop):
         self._started_at = 0.0
         self._resized_at = 0.0
         # (when, how many) per recording transaction, over the last WINDOW_SECONDS.
-        self._recent: deque[tuple[float, int]] = deque()
+        # When each of the last WINDOW_SECONDS' sends finished (the loop's clock).
+        self._recent: deque[float] = deque()
         self.sent_total = 0
 
     def register(self, kind: DeliveryKind, sender: ItemSender) -> None:
@@ -233,16 +234,16 @@ class DeliveryEngine(BackgroundLoop):
         return room if room >= max(1, self._window // CLAIM_SHARE) else 0
 
     def _resize(self) -> None:
-        """Size the window to the sends recorded in the last WINDOW_SECONDS."""
+        """Size the window to the sends finished in the last WINDOW_SECONDS."""
         now = asyncio.get_running_loop().time()
         if now - self._resized_at < RESIZE_EVERY_SECONDS:
             return
         self._resized_at = now
-        while self._recent and self._recent[0][0] < now - WINDOW_SECONDS:
+        while self._recent and self._recent[0] < now - WINDOW_SECONDS:
             self._recent.popleft()
         # In the engine's first second, the rate so far stands for the whole second.
         span = min(WINDOW_SECONDS, now - self._started_at)
-        wanted = math.ceil(sum(count for _, count in self._recent) * WINDOW_SECONDS / span)
+        wanted = math.ceil(len(self._recent) * WINDOW_SECONDS / span)
         self._window = min(self._max_unrecorded, max(self._min_unrecorded, wanted))
 
     async def _record_and_claim(self) -> None:
@@ -262,8 +263,6 @@ class DeliveryEngine(BackgroundLoop):
             rows = await self.quiet_hours.hold(session, claimed, now=now)
         del self._outcomes[: len(outcomes)]
         self._unrecorded += len(rows) - len(outcomes)
-        if outcomes:
-            self._recent.append((asyncio.get_running_loop().time(), len(outcomes)))
         self.sent_total += sent
         if wanted:
             self._more_due = len(claimed) == wanted
@@ -281,6 +280,8 @@ class DeliveryEngine(BackgroundLoop):
             log.exception("delivery %s to chat %s failed unexpectedly", row.id, row.chat_id)
             outcome = _Ended(row, Failure.OTHER, repr(error))
         self._outcomes.append(outcome)
+        # The rate is of sends finished, not recorded: a slow round must not look like a burst.
+        self._recent.append(asyncio.get_running_loop().time())
         # Once stopping, what finishes is recorded by `_end`, not by more rounds of the loop.
         if not self.stopping:
             self.wake()

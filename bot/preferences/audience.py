@@ -82,13 +82,7 @@ async def _channel_audience(
         return None
     async with context.services.db.transaction() as session:
         await remember_user(session, user)
-        await chats.upsert_chat(
-            session,
-            chat_id=channel.id,
-            kind=ChatKind.CHANNEL,
-            title=channel.title,
-            username=channel.username,
-        )
+        await remember_chat(session, channel)
     audience = Audience(name, channel.id, context.services.settings.timezone)
     return Whose(channel.id, audience, args[1:])
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Chat, User
+from telegram import Chat, ChatFullInfo, User
 
 from storage import chats, users
 from storage.models import ChatKind
 
 
-def chat_kind(chat: Chat) -> ChatKind:
+def chat_kind(chat: Chat | ChatFullInfo) -> ChatKind:
     return ChatKind(chat.type)
 
 
@@ -26,7 +26,8 @@ async def remember_user(session: AsyncSession, user: User | None) -> None:
     )
 
 
-async def remember_chat(session: AsyncSession, chat: Chat) -> None:
+async def remember_chat(session: AsyncSession, chat: Chat | ChatFullInfo) -> None:
+    """The chat as Telegram shows it now (from an update, or getChat's full info)."""
     await chats.upsert_chat(
         session,
         chat_id=chat.id,

@@ -4,14 +4,12 @@ killed process had in flight were tried again at most once each."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from pathlib import Path
 
 import pytest
 from corrections_support import story, updated_lines
 from delivery_world import subscribe_readers
-from harness import BOT_TOKEN, bot_env
+from harness import BOT_TOKEN, bot_env, start_logged_bot
 
 from bot.articles.publishing import publish_draft, read_markdown
 from bot.corrections.runner import WINDOW
@@ -39,21 +37,6 @@ def _env(emulator: Emulator, database_url: str, admin: SimUser) -> dict[str, str
     )
 
 
-async def _start(env: dict[str, str], workdir: Path, log: Path) -> asyncio.subprocess.Process:
-    with log.open("ab") as output:
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            env=env,
-            # Not the repository root: no .env there is read by accident.
-            cwd=workdir,
-            stdout=output,
-            stderr=output,
-        )
-
-
 def _corrected(copies: list[SimMessage]) -> int:
     return sum(1 for copy in copies if (copy.text or "").startswith(CORRECTED))
 
@@ -77,7 +60,7 @@ async def test_sigkill_mid_correction_then_restart(
     env = _env(emulator, database_url, admin)
     log = tmp_path / "bot.log"
 
-    first = await _start(env, tmp_path, log)
+    first = await start_logged_bot(tmp_path, env, log)
     try:
         chats = [emulator.private_chat(reader) for reader in readers]
         await emulator.wait_for(
@@ -107,7 +90,7 @@ async def test_sigkill_mid_correction_then_restart(
         await first.wait()
     assert _corrected(copies) < READERS, "the kill must land mid-correction"
 
-    second = await _start(env, tmp_path, log)
+    second = await start_logged_bot(tmp_path, env, log)
     try:
         await emulator.wait_for(
             lambda: _corrected(copies) == READERS,

@@ -27,7 +27,8 @@ async def _reply(
     emu, admin = running_bot.emulator, running_bot.admin
     chat = emu.private_chat(admin)
     sent = await emu.send_message(admin, text, reply_to=reply_to)
-    return await emu.wait_for_bot_message(chat, after=sent.message_id)
+    # /stats draws a chart first: on a busy machine that takes seconds.
+    return await emu.wait_for_bot_message(chat, after=sent.message_id, timeout=15)
 
 
 async def _last_bot_message(running_bot: RunningBot, after: int, contains: str) -> SimMessage:

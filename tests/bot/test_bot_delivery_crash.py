@@ -3,15 +3,13 @@ bounded by the engine's unrecorded sends."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from delivery_world import received, subscribe_readers
-from harness import BOT_TOKEN, bot_env
+from harness import BOT_TOKEN, bot_env, start_logged_bot
 
 from bot.delivery.engine import MAX_UNRECORDED_SENDS, MIN_UNRECORDED_SENDS
 from emulator.simulation import Emulator, SimUser
@@ -37,21 +35,6 @@ def _bot_process_env(
         LOG_LEVEL="WARNING",
         PTB_TIMEDELTA="1",
     )
-
-
-async def _start_bot(env: dict[str, str], workdir: Path, log: Path) -> asyncio.subprocess.Process:
-    with log.open("ab") as output:
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            env=env,
-            # Not the repository root: no .env there is read by accident.
-            cwd=workdir,
-            stdout=output,
-            stderr=output,
-        )
 
 
 def _copies(emulator: Emulator, readers: list[SimUser]) -> Counter[int]:
@@ -94,7 +77,7 @@ async def test_sigkill_mid_broadcast_then_restart(
     env = _bot_process_env(emulator, database_url, admin, paid=pace.paid)
     log = tmp_path / "bot.log"
 
-    first = await _start_bot(env, tmp_path, log)
+    first = await start_logged_bot(tmp_path, env, log)
     try:
         await emulator.wait_for(
             lambda: (
@@ -110,7 +93,7 @@ async def test_sigkill_mid_broadcast_then_restart(
     reached_before_kill = readers_count - _copies(emulator, readers)[0]
     assert reached_before_kill < readers_count, "the kill must land mid-broadcast"
 
-    second = await _start_bot(env, tmp_path, log)
+    second = await start_logged_bot(tmp_path, env, log)
     try:
         await emulator.wait_for(
             lambda: _copies(emulator, readers)[0] == 0,

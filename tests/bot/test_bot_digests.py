@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +26,7 @@ from clock_support import (
     services,
     set_choices,
 )
-from harness import BOT_TOKEN, RunningBot, bot_env, wait_until
+from harness import BOT_TOKEN, RunningBot, bot_env, start_logged_bot, wait_until
 from sqlmodel import col, select
 
 from bot.articles.card import TEXT_MAX
@@ -326,10 +325,7 @@ async def _bot_process(
         LOG_LEVEL="WARNING",
         PTB_TIMEDELTA="1",
     )
-    with (workdir / "bot.log").open("ab") as output:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", env=env, cwd=workdir, stdout=output, stderr=output
-        )
+    return await start_logged_bot(workdir, env)
 
 
 async def _stop(process: asyncio.subprocess.Process) -> None:

@@ -5,11 +5,10 @@ fetched but not confirmed change nothing the second time."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import pytest
-from harness import BOT_TOKEN, bot_env
+from harness import BOT_TOKEN, bot_env, start_logged_bot
 from polls_support import create_article_poll, expected_content
 from sqlmodel import col, select
 from telegram import Bot
@@ -33,13 +32,6 @@ def _env(emulator: Emulator, database_url: str) -> dict[str, str]:
         LOG_LEVEL="WARNING",
         PTB_TIMEDELTA="1",
     )
-
-
-async def _start_bot(env: dict[str, str], workdir: Path) -> asyncio.subprocess.Process:
-    with (workdir / "bot.log").open("ab") as output:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", env=env, cwd=workdir, stdout=output, stderr=output
-        )
 
 
 async def _post_card(
@@ -86,7 +78,7 @@ async def test_sigkill_mid_vote_storm_keeps_every_acknowledged_vote(
         except TimeoutError:
             return None  # never acknowledged: the reader would tap again
 
-    first = await _start_bot(env, tmp_path)
+    first = await start_logged_bot(tmp_path, env)
     taps: list[asyncio.Task[CallbackAnswer | None]] = []
     try:
         await emulator.wait_for(lambda: emulator.requests("getUpdates"), timeout=30)
@@ -96,7 +88,7 @@ async def test_sigkill_mid_vote_storm_keeps_every_acknowledged_vote(
         first.kill()
         await first.wait()
     acknowledged_before_kill = _answered(emulator)
-    second = await _start_bot(env, tmp_path)
+    second = await start_logged_bot(tmp_path, env)
     try:
         await emulator.wait_for(lambda: emulator.pending_updates() == 0, timeout=30)
         # Taps the dead process took on but never stored stay unanswered: stop waiting soon.

@@ -4,7 +4,6 @@ every item becomes one published article, none is left half-stored, none goes ou
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from bot_articles_support import FeedEntry, NewsSite, story_page
 from delivery_world import rows_left, subscribe_readers
-from harness import BOT_TOKEN, bot_env, wait_until
+from harness import BOT_TOKEN, bot_env, start_logged_bot, wait_until
 from sqlmodel import col, func, select
 
 from emulator.simulation import Emulator
@@ -54,13 +53,6 @@ async def slow_site_fixture() -> AsyncIterator[NewsSite]:
         yield site
 
 
-async def _start_bot(env: dict[str, str], workdir: Path) -> asyncio.subprocess.Process:
-    with (workdir / "bot.log").open("ab") as output:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", env=env, cwd=workdir, stdout=output, stderr=output
-        )
-
-
 async def _articles(db: Database) -> int:
     async with db.transaction() as session:
         return (await session.exec(select(func.count()).select_from(Article))).one()
@@ -88,7 +80,7 @@ async def test_sigkill_mid_feed_ingest_then_restart(
         PTB_TIMEDELTA="1",
     )
 
-    first = await _start_bot(env, tmp_path)
+    first = await start_logged_bot(tmp_path, env)
     try:
         await wait_until(
             lambda: _at_least(db, 2), timeout=60, what="the first articles to be stored"
@@ -97,7 +89,7 @@ async def test_sigkill_mid_feed_ingest_then_restart(
         first.kill()
         await first.wait()
     stored_at_kill = await _articles(db)
-    second = await _start_bot(env, tmp_path)
+    second = await start_logged_bot(tmp_path, env)
     try:
         await wait_until(lambda: _at_least(db, ITEMS), timeout=60, what="every item stored")
 
