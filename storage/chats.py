@@ -84,21 +84,43 @@ async def _existing_chat(session: AsyncSession, chat_id: int) -> Chat:
     return chat
 
 
+def start_receiving(receiver: Chat | ForumTopic) -> SubscribeResult:
+    """A chat or forum topic receives pushes from now on (subscribed, active, no stop); whether
+    it is new or coming back."""
+    result = (
+        SubscribeResult.SUBSCRIBED
+        if receiver.subscribed_at is None
+        else SubscribeResult.RESUBSCRIBED
+    )
+    now = utcnow()
+    receiver.subscribed = True
+    receiver.active = True
+    receiver.stop_reason = None
+    receiver.stopped_at = None
+    receiver.subscribed_at = now
+    receiver.updated_at = now
+    return result
+
+
+def stop_receiving(receiver: Chat | ForumTopic, reason: StopReason) -> bool:
+    """A chat or forum topic receives no more pushes, for `reason` (its subscribed flag stays,
+    as history); whether it was receiving until now. A stop repeated keeps the first time."""
+    was_active = receiver.active
+    now = utcnow()
+    receiver.active = False
+    receiver.stop_reason = reason
+    if was_active or receiver.stopped_at is None:
+        receiver.stopped_at = now
+    receiver.updated_at = now
+    return was_active
+
+
 async def subscribe_chat(session: AsyncSession, *, chat_id: int) -> SubscribeResult:
     """Start pushes to the chat; say whether it is new, already on, or coming back."""
     chat = await _existing_chat(session, chat_id)
     if chat.subscribed and chat.active:
         return SubscribeResult.ALREADY_SUBSCRIBED
-    result = (
-        SubscribeResult.SUBSCRIBED if chat.subscribed_at is None else SubscribeResult.RESUBSCRIBED
-    )
-    now = utcnow()
-    chat.subscribed = True
-    chat.active = True
-    chat.stop_reason = None
-    chat.stopped_at = None
-    chat.subscribed_at = now
-    chat.updated_at = now
+    result = start_receiving(chat)
     session.add(chat)
     await session.flush()
     await record_subscription(session, chat_id=chat_id, chat_kind=chat.kind, subscribed=True)
@@ -135,13 +157,7 @@ async def mark_chat_stopped(session: AsyncSession, *, chat_id: int, reason: Stop
     chat = await session.get(Chat, chat_id)
     if chat is None:
         return False
-    was_active = chat.active
-    now = utcnow()
-    chat.active = False
-    chat.stop_reason = reason
-    if was_active or chat.stopped_at is None:
-        chat.stopped_at = now
-    chat.updated_at = now
+    was_active = stop_receiving(chat, reason)
     session.add(chat)
     await session.flush()
     # A chat active only for its forum topics was never counted as a subscriber.

@@ -22,7 +22,13 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.chats import SubscribeResult, UnknownChatError, has_receiving_topics
+from storage.chats import (
+    SubscribeResult,
+    UnknownChatError,
+    has_receiving_topics,
+    start_receiving,
+    stop_receiving,
+)
 from storage.engagement import record_subscription
 from storage.models import Chat, ForumTopic, StopReason
 from storage.types import utcnow
@@ -63,16 +69,7 @@ async def subscribe_topic(
     topic = await _stored_topic(session, chat_id=chat_id, thread_id=thread_id, title=title)
     if topic.subscribed and topic.active and not chat_resumed:
         return SubscribeResult.ALREADY_SUBSCRIBED
-    result = (
-        SubscribeResult.SUBSCRIBED if topic.subscribed_at is None else SubscribeResult.RESUBSCRIBED
-    )
-    now = utcnow()
-    topic.subscribed = True
-    topic.active = True
-    topic.stop_reason = None
-    topic.stopped_at = None
-    topic.subscribed_at = now
-    topic.updated_at = now
+    result = start_receiving(topic)
     session.add(topic)
     await session.flush()
     return result
@@ -103,13 +100,7 @@ async def mark_topic_stopped(
     topic = await session.get(ForumTopic, (chat_id, thread_id))
     if topic is None:
         return False
-    was_active = topic.active
-    now = utcnow()
-    topic.active = False
-    topic.stop_reason = reason
-    if was_active or topic.stopped_at is None:
-        topic.stopped_at = now
-    topic.updated_at = now
+    was_active = stop_receiving(topic, reason)
     session.add(topic)
     await session.flush()
     await _close_idle_chat(session, chat_id)

@@ -50,7 +50,7 @@ async def publish(update: Update, context: BotContext, chat: AdminChat) -> None:
     """Ingest the address (or the replied-to .md file), store it and queue it for subscribers."""
     if (message := update.effective_message) is None:
         return
-    document = message.reply_to_message.document if message.reply_to_message else None
+    document = replied_document(message)
     source = context.args[0].strip() if context.args else None
     if source is None and document is None:
         await chat.say(PUBLISH_USAGE)
@@ -81,6 +81,11 @@ async def publish(update: Update, context: BotContext, chat: AdminChat) -> None:
         services.delivery.wake()
     log.info("article %s published: %s chats queued", result.article_id, result.queued)
     await status.edit_text(describe(result, zone=services.settings.zone))
+
+
+def replied_document(message: Message) -> Document | None:
+    """The file a command answers: an article to read instead of an address."""
+    return message.reply_to_message.document if message.reply_to_message is not None else None
 
 
 def _refusal(document: Document) -> str | None:

@@ -14,14 +14,13 @@ import logging
 
 from telegram import (
     CallbackQuery,
-    Document,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     Update,
 )
 
 from bot.admins import AdminChat, admin_button, admin_command
+from bot.articles.handlers import replied_document
 from bot.corrections import texts
 from bot.corrections.diff import changed_fields, same_card
 from bot.corrections.source import read_corrected
@@ -99,7 +98,7 @@ async def update(update: Update, context: BotContext, chat: AdminChat) -> None:
         return
     status = await chat.say(texts.READING.format(id=article_id))
     try:
-        draft = await read_corrected(article, document=_replied_document(message), context=context)
+        draft = await read_corrected(article, document=replied_document(message), context=context)
     except IngestError as error:
         log.info("update of article %s refused: %s", article_id, error)
         await status.edit_text(texts.not_read(article_id, str(error)))
@@ -133,11 +132,6 @@ async def update(update: Update, context: BotContext, chat: AdminChat) -> None:
         note=note,
     )
     await status.edit_text(preview, reply_markup=_keyboard(draft_row.id or 0))
-
-
-def _replied_document(message: Message) -> Document | None:
-    """The file the command answers: a corrected article to read instead of its address."""
-    return message.reply_to_message.document if message.reply_to_message is not None else None
 
 
 @admin_command
