@@ -1,4 +1,4 @@
-"""`python -m benchmarks [--quick]`: every scenario, the bot beside the naive baseline.
+"""`python -m benchmarks [--quick]`: every scenario, the bot beside the two baselines.
 
 Runs each scenario in its own process (see `benchmarks.harness`), prints progress, and writes
 docs/BENCHMARKS.md: the machine, the date, the command, every figure with its target, and the
@@ -37,8 +37,12 @@ class Sizes:
     offered_rate: float
     offered_seconds: float
     reaction_rate: float
+    webhook_votes: int
     baseline_storm_seconds: float
     baseline_concurrency: int
+    periodic_votes: int
+    periodic_offered_seconds: float
+    periodic_period: float
     fanout_subscribers: int
     limited_seconds: float
     lifted_subscribers: int
@@ -56,11 +60,16 @@ FULL = Sizes(
     offered_rate=300.0,
     offered_seconds=5.0,
     reaction_rate=500.0,
+    webhook_votes=20_000,
     baseline_storm_seconds=30.0,
     baseline_concurrency=4,
+    # The periodic bot manages tens of votes a second: 1,200 votes take about a minute.
+    periodic_votes=1_200,
+    periodic_offered_seconds=2.0,
+    periodic_period=10.0,
     fanout_subscribers=10_000,
     limited_seconds=20.0,
-    lifted_subscribers=5_000,
+    lifted_subscribers=10_000,
     memory_sizes=(100_000, 1_000_000),
     memory_deliveries=10_000,
     ingest_pages=300,
@@ -74,8 +83,12 @@ QUICK = Sizes(
     offered_rate=100.0,
     offered_seconds=2.0,
     reaction_rate=200.0,
+    webhook_votes=1_000,
     baseline_storm_seconds=5.0,
     baseline_concurrency=4,
+    periodic_votes=200,
+    periodic_offered_seconds=1.0,
+    periodic_period=10.0,
     fanout_subscribers=1_000,
     limited_seconds=5.0,
     lifted_subscribers=1_000,
@@ -131,6 +144,20 @@ def _steps(sizes: Sizes) -> list[tuple[str, Any]]:
             ),
         ),
         (
+            "storm_webhook",
+            lambda: _in_child(
+                "storm",
+                votes=s.webhook_votes,
+                readers=s.storm_readers,
+                chats=s.storm_chats,
+                concurrency=s.storm_concurrency,
+                offered_rate=s.offered_rate,
+                offered_seconds=s.offered_seconds,
+                reaction_rate=0.0,
+                webhook=True,
+            ),
+        ),
+        (
             "baseline_storm",
             lambda: run_child(
                 "benchmarks.baseline",
@@ -139,6 +166,20 @@ def _steps(sizes: Sizes) -> list[tuple[str, Any]]:
                 f"--chats={s.storm_chats}",
                 f"--concurrency={s.baseline_concurrency}",
                 f"--seconds={s.baseline_storm_seconds}",
+            ),
+        ),
+        (
+            "periodic_storm",
+            lambda: run_child(
+                "benchmarks.baseline",
+                "periodic-storm",
+                f"--votes={s.periodic_votes}",
+                f"--readers={s.storm_readers}",
+                f"--chats={s.storm_chats}",
+                f"--concurrency={s.storm_concurrency}",
+                f"--rate={s.offered_rate}",
+                f"--rate-seconds={s.periodic_offered_seconds}",
+                f"--period={s.periodic_period}",
             ),
         ),
         (
@@ -157,6 +198,15 @@ def _steps(sizes: Sizes) -> list[tuple[str, Any]]:
             ),
         ),
         (
+            "periodic_fanout_limited",
+            lambda: run_child(
+                "benchmarks.baseline",
+                "periodic-fanout-limited",
+                f"--subscribers={s.fanout_subscribers}",
+                f"--seconds={s.limited_seconds}",
+            ),
+        ),
+        (
             "fanout_paid",
             lambda: _in_child("fanout-paid", subscribers=s.fanout_subscribers),
         ),
@@ -168,6 +218,14 @@ def _steps(sizes: Sizes) -> list[tuple[str, Any]]:
             "baseline_fanout_lifted",
             lambda: run_child(
                 "benchmarks.baseline", "fanout-lifted", f"--subscribers={s.lifted_subscribers}"
+            ),
+        ),
+        (
+            "periodic_fanout_lifted",
+            lambda: run_child(
+                "benchmarks.baseline",
+                "periodic-fanout-lifted",
+                f"--subscribers={s.lifted_subscribers}",
             ),
         ),
     ]
@@ -232,7 +290,7 @@ def run_suite(sizes: Sizes, *, only: set[str] | None = None) -> Results:
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Run every benchmark (the bot and the naive baseline) and write the report.",
+        description="Run every benchmark (the bot and both baselines) and write the report.",
     )
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument(

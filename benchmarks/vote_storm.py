@@ -26,6 +26,7 @@ import asyncio
 import logging
 import os
 import random
+import socket
 import statistics
 import sys
 import tempfile
@@ -174,23 +175,44 @@ async def _create_poll(db: Database) -> tuple[int, int]:
 
 
 @asynccontextmanager
-async def _bot_process(emulator: Emulator, database_url: str, folder: Path) -> AsyncIterator[None]:
-    """`python -m bot run` against the emulator, from `folder`, until its first getUpdates."""
+async def _bot_process(
+    emulator: Emulator, database_url: str, folder: Path, *, webhook: bool
+) -> AsyncIterator[None]:
+    """`python -m bot run` against the emulator, from `folder`, until its first getUpdates
+    (or, with `webhook`, `run --webhook` until its setWebhook)."""
     env = os.environ | {
         "BOT_TOKEN": TOKEN,
         "TELEGRAM_BASE_URL": emulator.base_url,
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=folder, env=env
-    )
+    arguments = ["-m", "bot", "run"]
+    first_request = "getUpdates"
+    if webhook:
+        port = _free_port()
+        env |= {
+            "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+            "WEBHOOK_SECRET": "storm-benchmark-webhook-secret-0123456789",
+            "WEBHOOK_LISTEN": "127.0.0.1",
+            "WEBHOOK_PORT": str(port),
+        }
+        arguments.append("--webhook")
+        first_request = "setWebhook"
+    process = await asyncio.create_subprocess_exec(sys.executable, *arguments, cwd=folder, env=env)
     try:
-        await emulator.wait_for(lambda: bool(emulator.requests("getUpdates")), timeout=60)
+        await emulator.wait_for(lambda: bool(emulator.requests(first_request)), timeout=60)
         yield
     finally:
-        process.terminate()
+        if process.returncode is None:
+            process.terminate()
         await process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 async def _throughput(
@@ -308,9 +330,12 @@ async def run_storm(
     offered_rate: float = 300.0,
     offered_seconds: float = 5.0,
     reaction_rate: float = 500.0,
+    webhook: bool = False,
     seed: int = 1,
 ) -> StormFigures:
-    """Run one storm against a fresh bot and database; return the figures."""
+    """Run one storm against a fresh bot and database; return the figures. With `webhook`
+    the bot takes its updates by webhook (the emulator pushes them, and the bot answers taps
+    in its replies) instead of long polling."""
     pick = random.Random(seed)
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'storm.db'}"
@@ -335,7 +360,7 @@ async def run_storm(
             )
             async with poster as bot:
                 copies = await _post_cards(bot, db, where, poll_id, article_id)
-            async with _bot_process(emulator, url, Path(folder)):
+            async with _bot_process(emulator, url, Path(folder), webhook=webhook):
                 edits_before = len(emulator.requests("editMessageText"))
 
                 def tap() -> asyncio.Future[object]:
@@ -412,6 +437,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=300.0, help="offered votes/s for latency")
     parser.add_argument("--rate-seconds", type=float, default=5.0)
     parser.add_argument("--reactions", type=float, default=500.0, help="reaction updates/s")
+    parser.add_argument("--webhook", action="store_true", help="updates by webhook, not polling")
     options = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     figures = asyncio.run(
@@ -423,6 +449,7 @@ def main() -> None:
             offered_rate=options.rate,
             offered_seconds=options.rate_seconds,
             reaction_rate=options.reactions,
+            webhook=options.webhook,
         )
     )
     for line in figures.lines():

@@ -32,6 +32,7 @@ from bot.preferences import handlers as preferences
 from bot.reports import engagement as reports
 from bot.reports import reactions, stats
 from bot.runtime import error_handler as errors
+from bot.runtime.express import ExpressLane
 from bot.runtime.middleware import UpdateHandler, middleware
 from bot.schedule import handlers as schedule
 from bot.schedule.when import AT_PATTERN
@@ -134,6 +135,9 @@ def build_application(
     for group, handler in _handlers():
         application.add_handler(handler, group=group)
     application.add_error_handler(errors.report_error)
+    # Taps and reactions fetched by polling skip python-telegram-bot's parsing and handlers.
+    express = ExpressLane.for_application(application, concurrency=CONCURRENT_UPDATES)
+    bot.hand_express_updates_to(express.take)
     return application
 
 

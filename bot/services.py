@@ -37,7 +37,7 @@ from bot.polls.tap_limit import TapLimiter
 from bot.polls.writer import VoteWriter
 from bot.reports.reaction_writer import ReactionWriter
 from bot.runtime.niceties import Niceties
-from bot.runtime.update_ledger import UpdateLedger
+from bot.runtime.update_ledger import UpdateLedger, UpdateRecords
 from bot.runtime.workers import LeaderJob, Workers
 from bot.schedule.scheduler import Scheduler
 from bot.settings import Settings
@@ -178,11 +178,15 @@ def build_services(
         delivery.wake()
         broadcast_monitor.wake()
 
+    # Taps and reactions record their updates with them; the ledger records the others.
+    records = UpdateRecords()
     services = BotServices(
         settings=settings,
         db=db,
         polls=book,
-        votes=VoteWriter(db, book, double_tap_window=settings.poll_double_tap_window),
+        votes=VoteWriter(
+            db, book, double_tap_window=settings.poll_double_tap_window, records=records
+        ),
         live_totals=live_totals,
         poll_closer=PollCloser(
             db=db, book=book, live_totals=live_totals, final_results=final_results
@@ -190,10 +194,10 @@ def build_services(
         final_results=final_results,
         tap_limiter=TapLimiter(limit=settings.tap_limit, window=settings.tap_window),
         niceties=Niceties(bot, command_menus(settings.admin_ids)),
-        updates_seen=UpdateLedger(db),
+        updates_seen=UpdateLedger(db, records),
         http=http,
         feeds=FeedWatcher(settings=settings, db=db, client=http, on_published=delivery.wake),
-        reactions=ReactionWriter(db),
+        reactions=ReactionWriter(db, records=records),
         link_reads=LinkReads(
             ReadLimits(
                 per_reader=settings.autocard_reads_per_reader,

@@ -96,6 +96,16 @@ class WebhookConfig:
     last_error_message: str | None = None
 
 
+@dataclass(frozen=True)
+class WebhookReplyError:
+    """A method call in a webhook's reply that Telegram refused, as its envelope said."""
+
+    update_id: int
+    method: str
+    error_code: int
+    description: str
+
+
 class Update(NamedTuple):
     update_id: int
     kind: str
@@ -130,6 +140,12 @@ class BotAccount:
     handed_out_since_restart: int | None = None
     allowed_updates: frozenset[str] | None = None
     webhook: WebhookConfig | None = None
+    # Webhook requests in flight (emulator.updates), whichever webhook started them, and the
+    # queued updates they carry, by identity: update ids may start over (emulator.faults).
+    webhook_requests: int = 0
+    updates_in_flight: set[int] = field(default_factory=set)
+    # Method calls the bot's webhook replies carried that were refused; the bot never hears.
+    webhook_reply_errors: list[WebhookReplyError] = field(default_factory=list)
     poll_generation: int = 0
     _wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -447,6 +463,8 @@ class RecordedRequest:
     status: int
     response: JsonObject
     at: float
+    # Made in the HTTP answer to a webhook push (emulator.updates), not as a request of its own.
+    webhook_reply: bool = False
 
 
 class ChangeSignal:

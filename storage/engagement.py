@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -91,59 +92,89 @@ class UnknownArticleError(LookupError):
 # --- reactions ---------------------------------------------------------------------------
 
 
-async def _article_of_copy(session: AsyncSession, *, chat_id: int, message_id: int) -> int | None:
-    """The article the bot's message (chat, message id) shows, or None when the bot sent no
-    article there (two index lookups: the delivery ledger, then the poll messages).
+# A message the bot sent: (chat id, message id).
+CopyKey = tuple[int, int]
 
-    The row found stays locked until the transaction ends (PostgreSQL; SQLite's writers take
+
+@dataclass(frozen=True)
+class CopyCounts:
+    """A count update (``message_reaction_count``) for one message: its reactions now."""
+
+    chat_id: int
+    message_id: int
+    reactions: Sequence[ReactionCount]
+
+
+async def _articles_of_copies(
+    session: AsyncSession, copies: Sequence[CopyKey]
+) -> dict[CopyKey, int]:
+    """The article each of the bot's messages shows, for those that show one (two lookups for
+    all of them: the delivery ledger, then the poll messages).
+
+    The rows found stay locked until the transaction ends (PostgreSQL; SQLite's writers take
     turns anyway), so overlapping updates of one copy replace its counts one after the other.
     """
+    wanted = sorted(set(copies))
     delivered = (
-        select(col(Delivery.article_id))
+        select(col(Delivery.chat_id), col(Delivery.message_id), col(Delivery.article_id))
         .where(
-            col(Delivery.chat_id) == chat_id,
-            col(Delivery.message_id) == message_id,
+            sa.tuple_(col(Delivery.chat_id), col(Delivery.message_id)).in_(wanted),
             col(Delivery.kind) == DeliveryKind.ARTICLE,
             col(Delivery.status) == DeliveryStatus.SENT,
         )
         .with_for_update()
     )
-    shown = (
-        select(col(Poll.article_id))
-        .join(PollMessage, col(PollMessage.poll_id) == col(Poll.id))
-        .where(
-            col(PollMessage.chat_id) == chat_id,
-            col(PollMessage.message_id) == message_id,
-            col(Poll.article_id).is_not(None),
+    found: dict[CopyKey, int] = {}
+    for chat_id, message_id, article_id in await session.exec(delivered):
+        if article_id is not None and message_id is not None:
+            found.setdefault((chat_id, message_id), article_id)
+    rest = [copy for copy in wanted if copy not in found]
+    if rest:
+        shown = (
+            select(col(PollMessage.chat_id), col(PollMessage.message_id), col(Poll.article_id))
+            .join(Poll, col(PollMessage.poll_id) == col(Poll.id))
+            .where(
+                sa.tuple_(col(PollMessage.chat_id), col(PollMessage.message_id)).in_(rest),
+                col(Poll.article_id).is_not(None),
+            )
+            .with_for_update(of=PollMessage)
         )
-        .with_for_update(of=PollMessage)
+        for chat, message, article in await session.exec(shown):
+            if article is not None and chat is not None and message is not None:
+                found.setdefault((chat, message), article)
+    return found
+
+
+async def record_reaction_counts(
+    session: AsyncSession, updates: Sequence[CopyCounts]
+) -> list[bool]:
+    """Store count updates, one per copy: each copy's reactions become exactly its update's
+    (ones missing are removed; nothing is added to earlier counts). Says for each update
+    whether it was stored: not when the message is no copy of an article the bot sent.
+    A reaction listed twice counts both; counts below 1 are dropped."""
+    articles = await _articles_of_copies(
+        session, [(update.chat_id, update.message_id) for update in updates]
     )
-    article_id = (await session.exec(delivered.limit(1))).first()
-    if article_id is None:
-        article_id = (await session.exec(shown.limit(1))).first()
-    return article_id
+    totals: dict[CopyKey, dict[tuple[ReactionKind, str], int]] = {}
+    for update in updates:
+        copy = (update.chat_id, update.message_id)
+        if copy not in articles:
+            continue
+        counts: dict[tuple[ReactionKind, str], int] = defaultdict(int)
+        for reaction in update.reactions:
+            if reaction.count > 0:
+                counts[reaction.kind, reaction.key] += reaction.count
+        totals[copy] = counts
+    await _replace_counts(session, articles=articles, totals=totals)
+    return [(update.chat_id, update.message_id) in articles for update in updates]
 
 
 async def record_reaction_count(
     session: AsyncSession, *, chat_id: int, message_id: int, reactions: Sequence[ReactionCount]
 ) -> bool:
-    """Store a count update (``message_reaction_count``) for one copy: its reactions become
-    exactly `reactions` (ones missing are removed; nothing is added to earlier counts).
-
-    Returns False, storing nothing, when the message is not a copy of an article the bot sent.
-    A reaction listed twice counts both; counts below 1 are dropped.
-    """
-    article_id = await _article_of_copy(session, chat_id=chat_id, message_id=message_id)
-    if article_id is None:
-        return False
-    totals: dict[tuple[ReactionKind, str], int] = defaultdict(int)
-    for reaction in reactions:
-        if reaction.count > 0:
-            totals[reaction.kind, reaction.key] += reaction.count
-    await _replace_counts(
-        session, chat_id=chat_id, message_id=message_id, article_id=article_id, totals=totals
-    )
-    return True
+    """`record_reaction_counts` for one copy: True when it was stored."""
+    stored = await record_reaction_counts(session, [CopyCounts(chat_id, message_id, reactions)])
+    return stored[0]
 
 
 async def record_user_reaction(
@@ -162,7 +193,8 @@ async def record_user_reaction(
     a chat. Returns False, storing nothing, when the message is not a copy of an article the
     bot sent.
     """
-    article_id = await _article_of_copy(session, chat_id=chat_id, message_id=message_id)
+    copy = (chat_id, message_id)
+    article_id = (await _articles_of_copies(session, [copy])).get(copy)
     if article_id is None:
         return False
     now = utcnow()
@@ -197,44 +229,42 @@ async def record_user_reaction(
         .group_by(col(UserReaction.kind), col(UserReaction.key))
     )
     totals = {(ReactionKind(kind), key): count for kind, key, count in rows}
-    await _replace_counts(
-        session, chat_id=chat_id, message_id=message_id, article_id=article_id, totals=totals
-    )
+    await _replace_counts(session, articles={copy: article_id}, totals={copy: totals})
     return True
 
 
 async def _replace_counts(
     session: AsyncSession,
     *,
-    chat_id: int,
-    message_id: int,
-    article_id: int,
-    totals: dict[tuple[ReactionKind, str], int],
+    articles: Mapping[CopyKey, int],
+    totals: Mapping[CopyKey, Mapping[tuple[ReactionKind, str], int]],
 ) -> None:
-    await session.exec(
-        sa.delete(CopyReactionCount).where(
-            col(CopyReactionCount.chat_id) == chat_id,
-            col(CopyReactionCount.message_id) == message_id,
-        )
-    )
+    """The copies' counts become `totals` (a copy with none: none left)."""
     if not totals:
         return
-    now = utcnow()
     await session.exec(
-        sa.insert(CopyReactionCount),
-        params=[
-            {
-                "chat_id": chat_id,
-                "message_id": message_id,
-                "kind": kind,
-                "key": key,
-                "count": count,
-                "article_id": article_id,
-                "updated_at": now,
-            }
-            for (kind, key), count in sorted(totals.items())
-        ],
+        sa.delete(CopyReactionCount).where(
+            sa.tuple_(col(CopyReactionCount.chat_id), col(CopyReactionCount.message_id)).in_(
+                sorted(totals)
+            )
+        )
     )
+    now = utcnow()
+    rows = [
+        {
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "kind": kind,
+            "key": key,
+            "count": count,
+            "article_id": articles[chat_id, message_id],
+            "updated_at": now,
+        }
+        for (chat_id, message_id), counts in sorted(totals.items())
+        for (kind, key), count in sorted(counts.items())
+    ]
+    if rows:
+        await session.exec(sa.insert(CopyReactionCount), params=rows)
 
 
 # --- article events and subscriptions ----------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.private_files import create_private_file, make_private_folders
+from storage.turns import Turns
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -99,11 +100,13 @@ class Database:
         self.engine = engine
         # Objects stay readable after commit, when the handler goes on to talk to Telegram.
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-        self._writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._turns = Turns() if engine.dialect.name == "sqlite" else None
 
-    def _turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        """This process's turn at the database: the writer lock on SQLite, nothing elsewhere."""
-        return self._writer if self._writer is not None else contextlib.nullcontext()
+    def _turn(self, *, urgent: bool) -> contextlib.AbstractAsyncContextManager[Any]:
+        """This process's turn at the database: the writer's turn on SQLite, nothing elsewhere."""
+        if self._turns is None:
+            return contextlib.nullcontext()
+        return self._turns.turn(urgent=urgent)
 
     @classmethod
     def connect(cls, url: str, *, echo: bool = False) -> "Database":
@@ -155,12 +158,13 @@ class Database:
         return self.url.render_as_string(hide_password=True)
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error.
 
         On SQLite the process's transactions take turns (SQLite has one writer): waiting here
         costs nothing, while waiting on SQLite's own lock ends in "database is locked" once
-        busy_timeout passes. A second transaction inside the first, in the same task, would
+        busy_timeout passes. An `urgent` one (a reader waits on it) goes before the others
+        waiting (storage/turns.py). A second transaction inside the first, in the same task, would
         wait for itself forever, so it is refused.
         """
         task = asyncio.current_task()
@@ -168,7 +172,7 @@ class Database:
             raise RuntimeError("a transaction is already open in this task: pass its session")
         token = _transaction_owner.set(task)
         try:
-            async with self._turn(), self._sessions() as session, session.begin():
+            async with self._turn(urgent=urgent), self._sessions() as session, session.begin():
                 yield session
         finally:
             _transaction_owner.reset(token)

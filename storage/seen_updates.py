@@ -31,15 +31,29 @@ async def record_new(
     if not updates:
         return set()
     rows = [
-        {"update_id": update_id, "digest": digest, "seen_at": seen_at}
+        {"update_id": update_id, "digest": digest, "seen_at": seen_at, "forget": forget_before}
         for update_id, digest in updates.items()
     ]
-    dialect = session.get_bind().dialect.name
+    connection = await session.connection()
+    dialect = connection.dialect.name
+    statement = _RECORD.get(dialect)
+    if statement is None:
+        statement = _RECORD[dialect] = _record_statement(dialect)
+    # Built once, run once per row: a batch costs no compiling, whatever its size.
+    result = await connection.execute(statement, rows)
+    return set(result.scalars().all())
+
+
+_RECORD: dict[str, sa.Executable] = {}
+
+
+def _record_statement(dialect: str) -> sa.Executable:
+    table = SeenUpdate.__table__  # type: ignore[attr-defined]
     statement: sqlite.Insert | postgresql.Insert
     if dialect == "sqlite":
-        statement = sqlite.insert(SeenUpdate).values(rows)
+        statement = sqlite.insert(table)
     elif dialect == "postgresql":
-        statement = postgresql.insert(SeenUpdate).values(rows)
+        statement = postgresql.insert(table)
     else:
         raise NotImplementedError(f"no insert-or-update for the {dialect} dialect")
     statement = statement.on_conflict_do_update(
@@ -47,12 +61,11 @@ async def record_new(
         set_={"digest": statement.excluded.digest, "seen_at": statement.excluded.seen_at},
         # A row without a digest (recorded before digests) compares as NULL: a repeat, by id.
         where=sa.or_(
-            col(SeenUpdate.digest) != statement.excluded.digest,
-            col(SeenUpdate.seen_at) < forget_before,
+            table.c.digest != statement.excluded.digest,
+            table.c.seen_at < sa.bindparam("forget"),
         ),
     )
-    result = await session.exec(statement.returning(col(SeenUpdate.update_id)))
-    return set(result.scalars().all())
+    return statement.returning(table.c.update_id)
 
 
 async def forget_older_than(session: AsyncSession, *, before: datetime) -> int:

@@ -6,18 +6,14 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from bot.services import BotApplication
 from bot.settings import Settings
+from bot.telegram.limiter import SendLimiter
 from emulator.simulation import BotAccount, Emulator, SimUser
 from storage import chats
 from storage.engine import Database
@@ -35,6 +31,9 @@ BOT_SETTING_NAMES = frozenset(
     if isinstance(field.validation_alias, str)
 )
 T = TypeVar("T")
+# Between two looks of `wait_until`: from the first pause, doubled up to the last. A probe is a
+# database read: looked at every 10 ms for seconds, it costs the CPU every other test shares.
+PROBE_PAUSES = (0.005, 0.05)
 
 
 @dataclass
@@ -62,6 +61,21 @@ def make_settings(
         "timezone": "UTC",
     }
     return Settings(_env_file=None, **(values | overrides))
+
+
+# A quick private-chat pace for conversations: twenty messages a second instead of one.
+QUICK_PRIVATE_INTERVAL = 0.05
+
+
+def quicken_private_chats(running: RunningBot, interval: float = QUICK_PRIVATE_INTERVAL) -> None:
+    """For a test holding a long conversation in private chats, which checks what is said and
+    stored, not its pace: Telegram's one message a second in a private chat becomes one every
+    `interval`, in the bot's limiter and the emulator's flood control alike (every other rate
+    stays Telegram's)."""
+    limiter = running.application.bot.rate_limiter
+    assert isinstance(limiter, SendLimiter)
+    limiter.rates = replace(limiter.rates, private_interval=interval)
+    running.emulator.limits = replace(running.emulator.limits, per_chat_per_second=1 / interval)
 
 
 def bot_env(**settings: str) -> dict[str, str]:
@@ -111,19 +125,16 @@ async def run_bot_command(
     return process.returncode, out.decode(), err.decode()
 
 
-@asynccontextmanager
-async def fresh_postgres_database(server_url: str) -> AsyncIterator[str]:
-    """Creates an empty database on the server for one test and drops it afterwards."""
-    name = f"newsbot_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
+async def wait_until_polling(
+    emulator: Emulator, account: BotAccount, *, timeout: float = 30
+) -> None:
+    """Waits until the bot first asks for updates: its getUpdates call has arrived (a long poll
+    is recorded only when it ends, when an update comes or up to 10 s later)."""
+    await emulator.wait_for(
+        lambda: account.poll_generation > 0,
+        timeout=timeout,
+        what=f"@{account.username} to ask for updates",
+    )
 
 
 async def wait_until(
@@ -132,12 +143,14 @@ async def wait_until(
     """Re-checks an async probe (e.g. a database read) until it gives a value, or fails."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+    pause = PROBE_PAUSES[0]
     while True:
         if (value := await probe()) is not None and value is not False:
             return value
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, PROBE_PAUSES[1])
 
 
 async def stored_chat(running_bot: RunningBot, chat_id: int) -> Chat | None:

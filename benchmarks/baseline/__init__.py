@@ -1,7 +1,9 @@
-"""The baseline: a naive bot written the way python-telegram-bot's examples teach.
+"""The baselines: two bots the real one is measured against, in the same run.
 
-It commits one vote per update and edits every copy of the poll on every vote, and broadcasts
-with a plain loop over every subscriber, all through `AIORateLimiter`. It runs on the same
-emulator, with the same scenario, in the same run as the real bot: its figures are the
-denominators of the ratios in docs/BENCHMARKS.md.
+The naive bot (naive_bot.py) is written the way python-telegram-bot's examples teach: it commits
+one vote per update and edits every copy of the poll on every vote. The periodic bot
+(periodic_bot.py) follows the pattern of the most used open-source inline poll bot: it edits the
+tapped copy at once and every other copy from a job every 10 s. Both broadcast with a plain loop
+over every subscriber, all through `AIORateLimiter`, on the same emulator and scenarios as the
+real bot: their figures are the denominators of the ratios in docs/BENCHMARKS.md.
 """

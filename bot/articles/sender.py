@@ -4,6 +4,9 @@ A card with an image is a photo with a short caption followed by a message holdi
 the keyboard; without one it is a single message. Either way the message carrying the poll
 keyboard is the one whose id is returned and registered as a poll message. A photo Telegram
 cannot fetch does not lose the reader the story: the card goes out as text instead.
+
+Cards are posted lean (`bot.telegram.lean_send`): a fan-out encodes a card's keyboard and
+fingerprint once (`WireCard`) and sends it to every chat; errors are raised as ever.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass, replace
 from html import unescape
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Bot, ReplyParameters
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -25,6 +28,7 @@ from bot.articles.links import PLAIN_LINKS, ArticleLinks, audience_of_chat
 from bot.articles.loader import ArticleCard, load_card
 from bot.delivery.senders import topic_thread
 from bot.polls.view import view_fingerprint
+from bot.telegram import lean_send
 from bot.telegram.errors import Failure, classify
 from storage import corrections, polls
 from storage.engine import Database
@@ -52,6 +56,24 @@ def plain_text(html: str) -> str:
     return unescape(_TAG.sub("", html))
 
 
+@dataclass(frozen=True)
+class WireCard:
+    """A rendered card with what every send of it needs, encoded once."""
+
+    card: Card
+    # The keyboard as the ``reply_markup`` parameter goes on the wire.
+    keyboard: str
+    # What the keyboard's message shows (bot.polls.view), as its poll message records.
+    fingerprint: str
+
+
+def wire_card(card: Card) -> WireCard:
+    """The card with its keyboard encoded and its fingerprint taken."""
+    return WireCard(
+        card, lean_send.keyboard_json(card.markup), view_fingerprint(card.text_html, card.markup)
+    )
+
+
 def _text_only(card: ArticleCard) -> Card:
     return render_card(replace(card.article, image_url=None), poll=card.poll)
 
@@ -61,7 +83,7 @@ async def post_card(
     *,
     chat_id: int,
     card: ArticleCard,
-    rendered: Card | None = None,
+    rendered: WireCard | None = None,
     plain: bool = False,
     paid: bool = False,
     reply_to: int | None = None,
@@ -69,50 +91,61 @@ async def post_card(
 ) -> PostedCard:
     """Send the card to the chat; a photo Telegram refuses is replaced by the text-only card.
 
+    `rendered` is the card already rendered and encoded (a fan-out's cache), else it is made.
     `paid` sends as a paid broadcast (ALLOW_PAID_BROADCAST), for the delivery engine's fan-out.
     `reply_to` makes the card's first message a reply to that message of the chat.
     `thread_id` puts both of the card's messages in that forum topic.
     """
-    shown = rendered or card.render()
+    wire = rendered or wire_card(card.render())
+    shown = wire.card
     photo_message_id: int | None = None
     # None leaves the parameter off the request, as an ordinary send.
     paid_broadcast = True if paid else None
+    parse_mode = None if plain else ParseMode.HTML
     # A card still goes out when the message it answers was deleted meanwhile.
     reply = (
-        ReplyParameters(reply_to, allow_sending_without_reply=True)
+        {"message_id": reply_to, "allow_sending_without_reply": True}
         if reply_to is not None
         else None
     )
     if shown.photo_url is not None and shown.caption_html is not None:
         try:
-            photo = await bot.send_photo(
-                chat_id,
-                shown.photo_url,
-                caption=plain_text(shown.caption_html) if plain else shown.caption_html,
-                parse_mode=None if plain else ParseMode.HTML,
-                allow_paid_broadcast=paid_broadcast,
-                reply_parameters=reply,
-                message_thread_id=thread_id,
+            photo_message_id = await lean_send.send(
+                bot,
+                "sendPhoto",
+                {
+                    "chat_id": chat_id,
+                    "photo": shown.photo_url,
+                    "caption": plain_text(shown.caption_html) if plain else shown.caption_html,
+                    "parse_mode": parse_mode,
+                    "allow_paid_broadcast": paid_broadcast,
+                    "reply_parameters": reply,
+                    "message_thread_id": thread_id,
+                },
             )
-            photo_message_id = photo.message_id
             # The follow-up sits right under the photo: only the first message is the reply.
             reply = None
         except BadRequest as error:
             if classify(error) is not Failure.OTHER:
                 raise
             # The image address is unusable (not found, not an image): send the card as text.
-            shown = _text_only(card)
-    message = await bot.send_message(
-        chat_id,
-        plain_text(shown.text_html) if plain else shown.text_html,
-        parse_mode=None if plain else ParseMode.HTML,
-        reply_markup=shown.markup,
-        allow_paid_broadcast=paid_broadcast,
-        reply_parameters=reply,
-        message_thread_id=thread_id,
+            wire = wire_card(_text_only(card))
+            shown = wire.card
+    message_id = await lean_send.send(
+        bot,
+        "sendMessage",
+        {
+            "chat_id": chat_id,
+            "text": plain_text(shown.text_html) if plain else shown.text_html,
+            "parse_mode": parse_mode,
+            "reply_markup": wire.keyboard,
+            "allow_paid_broadcast": paid_broadcast,
+            "reply_parameters": reply,
+            "message_thread_id": thread_id,
+        },
     )
-    fingerprint = None if plain else view_fingerprint(shown.text_html, shown.markup)
-    return PostedCard(message.message_id, fingerprint, photo_message_id, card.article.revision)
+    fingerprint = None if plain else wire.fingerprint
+    return PostedCard(message_id, fingerprint, photo_message_id, card.article.revision)
 
 
 async def register_shown_card(
@@ -141,7 +174,7 @@ async def register_shown_card(
 @dataclass(frozen=True)
 class _Cached:
     card: ArticleCard
-    rendered: Card
+    rendered: WireCard
     expires: float
 
 
@@ -200,7 +233,7 @@ class ArticleSender:
                 card = await load_card(session, article_id, links=self._links, audience=audience)
             if card is None:
                 raise LookupError(f"article {article_id} is not stored")
-            fresh = _Cached(card, card.render(), now + self._cache_seconds)
+            fresh = _Cached(card, wire_card(card.render()), now + self._cache_seconds)
             self._cache = {
                 held: value for held, value in self._cache.items() if value.expires > now
             }

@@ -14,6 +14,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 
 from bot.delivery.senders import paid_broadcast_flag, topic_thread
+from bot.telegram import lean_send
 from storage.engine import Database
 from storage.models import Broadcast
 
@@ -68,24 +69,31 @@ class BroadcastSender:
         self, bot: Bot, *, chat_id: int, item_id: int, plain: bool, thread_id: int
     ) -> int:
         content = await self._content(item_id)
+        # The fan-out's hot path: posted lean (bot.telegram.lean_send), errors as ever.
         if content.copy_from_chat_id is not None and content.copy_message_id is not None:
-            copied = await bot.copy_message(
-                chat_id,
-                content.copy_from_chat_id,
-                content.copy_message_id,
-                allow_paid_broadcast=self._paid,
-                message_thread_id=topic_thread(thread_id),
+            return await lean_send.send(
+                bot,
+                "copyMessage",
+                {
+                    "chat_id": chat_id,
+                    "from_chat_id": content.copy_from_chat_id,
+                    "message_id": content.copy_message_id,
+                    "allow_paid_broadcast": self._paid,
+                    "message_thread_id": topic_thread(thread_id),
+                },
             )
-            return copied.message_id
         text = content.html or ""
-        message = await bot.send_message(
-            chat_id,
-            html_to_plain(text) if plain else text,
-            parse_mode=None if plain else ParseMode.HTML,
-            allow_paid_broadcast=self._paid,
-            message_thread_id=topic_thread(thread_id),
+        return await lean_send.send(
+            bot,
+            "sendMessage",
+            {
+                "chat_id": chat_id,
+                "text": html_to_plain(text) if plain else text,
+                "parse_mode": None if plain else ParseMode.HTML,
+                "allow_paid_broadcast": self._paid,
+                "message_thread_id": topic_thread(thread_id),
+            },
         )
-        return message.message_id
 
     async def after_sent(
         self, session: AsyncSession, *, chat_id: int, item_id: int, message_id: int

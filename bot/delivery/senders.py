@@ -3,7 +3,9 @@
 The engine knows nothing of articles or broadcasts. For each `DeliveryKind` one `ItemSender`
 posts the item into a chat (into a forum topic when the row names one: `topic_thread`) and, in
 the transaction that marks the delivery sent, records what else the send created (an article's
-poll message, for instance).
+poll message, for instance). Senders post through `bot.telegram.lean_send`, the fan-out's hot
+path: it raises what python-telegram-bot's typed methods would, so the engine's classification
+is theirs.
 
 Paid broadcasts: with ALLOW_PAID_BROADCAST set, a sender passes ``allow_paid_broadcast=True``
 on every send it makes (`paid_broadcast_flag`); the SendLimiter then paces those sends at

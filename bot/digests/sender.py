@@ -9,15 +9,17 @@ one message whose send was not yet recorded (the bound is in docs/DELIVERY.md).
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot
 from telegram.constants import ParseMode
 
 from bot.delivery.senders import paid_broadcast_flag, topic_thread
 from bot.digests.message import digest_messages
+from bot.telegram import lean_send
 from storage import digests
 from storage.engine import Database
 
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# The links are the digest: no preview card of the first one under it.
+_NO_PREVIEW = {"is_disabled": True}
 
 
 class DigestSender:
@@ -43,16 +45,18 @@ class DigestSender:
             raise LookupError(f"digest {item_id} has no article left to list")
         last = digest.last_message_id or 0
         for number, message in enumerate(messages[digest.parts_sent :], digest.parts_sent + 1):
-            posted = await bot.send_message(
-                chat_id,
-                message.plain if plain else message.html,
-                parse_mode=None if plain else ParseMode.HTML,
-                message_thread_id=topic_thread(thread_id),
-                # The links are the digest: no preview card of the first one under it.
-                link_preview_options=_NO_PREVIEW,
-                allow_paid_broadcast=self._paid,
+            last = await lean_send.send(
+                bot,
+                "sendMessage",
+                {
+                    "chat_id": chat_id,
+                    "text": message.plain if plain else message.html,
+                    "parse_mode": None if plain else ParseMode.HTML,
+                    "message_thread_id": topic_thread(thread_id),
+                    "link_preview_options": _NO_PREVIEW,
+                    "allow_paid_broadcast": self._paid,
+                },
             )
-            last = posted.message_id
             async with self._db.transaction() as session:
                 await digests.record_part_sent(
                     session, digest_id=item_id, parts_sent=number, message_id=last

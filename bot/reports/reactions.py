@@ -3,7 +3,9 @@
 ``message_reaction_count`` (channels, anonymous) carries a copy's full counts; ``message_reaction``
 (private chats and groups) one user's reactions now. Either replaces what was stored for the copy
 (storage/engagement.py says how); a reaction on a message that is no copy of an article is ignored.
-The reaction writer stores them in batches, in Telegram's order per copy.
+The reaction writer stores them in batches, in Telegram's order per copy. Most reaction updates
+come by the express lane (bot/runtime/express.py), which calls `store_*` here with the values
+read from the update's JSON; the handlers below take the rest.
 """
 
 from __future__ import annotations
@@ -12,9 +14,16 @@ import logging
 from collections.abc import Sequence
 from functools import partial
 
-from telegram import ReactionType, ReactionTypeCustomEmoji, ReactionTypeEmoji, Update
+from telegram import (
+    MessageReactionUpdated,
+    ReactionType,
+    ReactionTypeCustomEmoji,
+    ReactionTypeEmoji,
+    Update,
+)
 
-from bot.reports.reaction_writer import Outcome, Version
+from bot.reports.reaction_writer import Batched, Outcome, ReactionWriter, Version
+from bot.runtime.update_ledger import UpdateKey
 from bot.services import BotContext
 from newsroom.engagement import ReactionCount, ReactionKind
 from storage import engagement
@@ -45,54 +54,101 @@ def _keys(reactions: Sequence[ReactionType]) -> list[tuple[ReactionKind, str]]:
     return [reaction_key(reaction) for reaction in reactions]
 
 
+def reactor(changed: MessageReactionUpdated) -> int | None:
+    """Whose reactions these are: the user's, or the chat's when made on its behalf (an
+    anonymous admin, a channel)."""
+    if changed.user is not None:
+        return changed.user.id
+    return changed.actor_chat.id if changed.actor_chat is not None else None
+
+
+async def store_user_reactions(
+    writer: ReactionWriter,
+    *,
+    chat_id: int,
+    message_id: int,
+    actor: int,
+    version: Version,
+    reactions: list[tuple[ReactionKind, str]],
+    update: UpdateKey | None = None,
+) -> Outcome:
+    """One reader's (or chat's) reactions on a message now replace theirs there."""
+    outcome = await writer.submit(
+        (chat_id, message_id, actor),
+        version,
+        partial(
+            engagement.record_user_reaction,
+            chat_id=chat_id,
+            message_id=message_id,
+            user_id=actor,
+            reactions=reactions,
+        ),
+        update=update,
+    )
+    _log_unstored(outcome, version[1], chat_id, message_id)
+    return outcome
+
+
+async def store_reaction_counts(
+    writer: ReactionWriter,
+    *,
+    chat_id: int,
+    message_id: int,
+    version: Version,
+    totals: list[ReactionCount],
+    update: UpdateKey | None = None,
+) -> Outcome:
+    """A message's anonymous reaction counts become `totals`."""
+    outcome = await writer.submit(
+        (chat_id, message_id),
+        version,
+        Batched(
+            engagement.record_reaction_counts,
+            engagement.CopyCounts(chat_id, message_id, totals),
+        ),
+        update=update,
+    )
+    _log_unstored(outcome, version[1], chat_id, message_id)
+    return outcome
+
+
 async def reaction_changed(update: Update, context: BotContext) -> None:
     """A user changed their reactions on a message: their reactions there now replace theirs."""
     if (changed := update.message_reaction) is None:
         return
-    # A reaction made on behalf of a chat (an anonymous admin, a channel) is the chat's.
-    actor = changed.user.id if changed.user is not None else None
-    if actor is None and changed.actor_chat is not None:
-        actor = changed.actor_chat.id
-    if actor is None:
+    if (actor := reactor(changed)) is None:
         log.info("reaction in chat %s without a user or chat: ignored", changed.chat.id)
         return
-    outcome = await context.services.reactions.submit(
-        (changed.chat.id, changed.message_id, actor),
-        _version(update),
-        partial(
-            engagement.record_user_reaction,
-            chat_id=changed.chat.id,
-            message_id=changed.message_id,
-            user_id=actor,
-            reactions=_keys(changed.new_reaction),
-        ),
+    await store_user_reactions(
+        context.services.reactions,
+        chat_id=changed.chat.id,
+        message_id=changed.message_id,
+        actor=actor,
+        version=_version(update),
+        reactions=_keys(changed.new_reaction),
     )
-    _log_unstored(outcome, update, changed.chat.id, changed.message_id)
 
 
 async def reactions_counted(update: Update, context: BotContext) -> None:
     """Anonymous reactions on a message changed: its counts become the update's."""
     if (counted := update.message_reaction_count) is None:
         return
-    totals = [
-        ReactionCount(*reaction_key(reaction.type), count=reaction.total_count)
-        for reaction in counted.reactions
-    ]
-    outcome = await context.services.reactions.submit(
-        (counted.chat.id, counted.message_id),
-        _version(update),
-        partial(
-            engagement.record_reaction_count,
-            chat_id=counted.chat.id,
-            message_id=counted.message_id,
-            reactions=totals,
-        ),
+    await store_reaction_counts(
+        context.services.reactions,
+        chat_id=counted.chat.id,
+        message_id=counted.message_id,
+        version=_version(update),
+        totals=[
+            ReactionCount(*reaction_key(reaction.type), count=reaction.total_count)
+            for reaction in counted.reactions
+        ],
     )
-    _log_unstored(outcome, update, counted.chat.id, counted.message_id)
 
 
-def _log_unstored(outcome: Outcome, update: Update, chat_id: int, message_id: int) -> None:
+def _log_unstored(outcome: Outcome, update_id: int, chat_id: int, message_id: int) -> None:
     if outcome is Outcome.PASSED_OVER:
-        log.debug("an older reaction update %s arrived late: passed over", update.update_id)
+        log.debug("an older reaction update %s arrived late: passed over", update_id)
     elif outcome is Outcome.NOT_A_COPY:
         log.debug("reaction on message %s/%s: not one of our copies", chat_id, message_id)
+    elif outcome is Outcome.REPEATED:
+        log.info("reaction update %s was delivered again; skipped", update_id)

@@ -36,7 +36,6 @@ async def skip_repeats(update: Update, context: BotContext) -> None:
         log.exception("could not record update %s; handling it anyway", update.update_id)
         return
     if not new:
-        ledger.skipped += 1
         log.info("update %s was delivered again; skipped", update.update_id)
         raise ApplicationHandlerStop
 

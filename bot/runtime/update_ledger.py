@@ -1,11 +1,13 @@
 """The ledger of updates taken on: an update delivered twice is handled once.
 
 Telegram delivers an update again when the bot stops before confirming its offset; without the
-ledger a repeated vote tap would retract the vote. Each update is recorded (group commit, like
-votes) before any handler runs, so a replay after a restart is skipped too. A repeat is the same
-update_id with the same digest (`update_digest`): ids alone are not enough, since they start
-over after a Bot API server restart, or at random after a week without updates. Kept: the
-updates of the last `KEPT_FOR`, the longest Telegram holds an update for redelivery.
+ledger a repeated vote tap would retract the vote. Each update is recorded before its work is
+done, so a replay after a restart is skipped too: taps and reactions in the very transaction
+that stores them (`UpdateRecords`, used by the vote and reaction writers), every other update
+by `UpdateLedger` (group commit) before any handler runs. A repeat is the same update_id with
+the same digest: ids alone are not enough, since they start over after a Bot API server
+restart, or at random after a week without updates. Kept: the updates of the last `KEPT_FOR`,
+the longest Telegram holds an update for redelivery.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import hashlib
 import logging
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,27 +35,80 @@ KEPT_FOR = timedelta(hours=24)  # Telegram keeps an unconfirmed update this long
 _PRUNE_EVERY = 3600.0  # seconds between sweeps of updates older than KEPT_FOR
 
 
+# An update as the ledger knows it: its id and its digest.
+UpdateKey = tuple[int, str]
+
+
+def digest(identity: str) -> str:
+    """16 hex digits standing for what tells an update from another with the same id."""
+    return hashlib.blake2b(identity.encode(), digest_size=8).hexdigest()
+
+
+def tap_identity(callback_query_id: str) -> str:
+    return f"callback {callback_query_id}"
+
+
+def reaction_identity(chat_id: int, message_id: int, date: int, reactor: int | None) -> str:
+    # Reactions come in floods: named by what they are about, not serialised whole.
+    return f"reaction {chat_id} {message_id} {date} {reactor if reactor is not None else '-'}"
+
+
 def update_digest(update: Update) -> str:
     """What tells this update from another with the same id: the callback or inline query id,
     the message's chat, id and dates, a reaction's message, date and reactor, or else all of
     its content; 16 hex digits."""
     if (query := update.callback_query) is not None:
-        identity = f"callback {query.id}"
+        identity = tap_identity(query.id)
     elif (inline := update.inline_query) is not None:
         identity = f"inline {inline.id}"
     elif (message := update.effective_message) is not None:
         edited = message.edit_date.timestamp() if message.edit_date is not None else None
         identity = f"message {message.chat_id} {message.message_id} {message.date} {edited}"
     elif (reacted := update.message_reaction or update.message_reaction_count) is not None:
-        # Reactions come in floods: named by what they are about, not serialised whole.
         user = update.effective_user
-        identity = (
-            f"reaction {reacted.chat.id} {reacted.message_id} {reacted.date} "
-            f"{user.id if user else '-'}"
-        )
+        sent = int(reacted.date.timestamp())
+        reactor = user.id if user is not None else None
+        identity = reaction_identity(reacted.chat.id, reacted.message_id, sent, reactor)
     else:
         identity = update.to_json()
-    return hashlib.blake2b(identity.encode(), digest_size=8).hexdigest()
+    return digest(identity)
+
+
+class UpdateRecords:
+    """Records updates in the caller's transaction and says which are taken on; every hour,
+    one of the calls also forgets the updates older than `KEPT_FOR`. One per bot, shared."""
+
+    def __init__(self) -> None:
+        self._pruned_at: float | None = None
+        # Updates found to be repeats, wherever they were recorded.
+        self.repeats = 0
+
+    async def take_on(self, session: AsyncSession, keys: Sequence[UpdateKey]) -> list[bool]:
+        """For each update of a batch, in order: True if it is taken on, False for a repeat.
+
+        New: an id never recorded, or recorded with another digest (its id reused), or before
+        `KEPT_FOR`; one row per id. Two copies in one batch: the first is new, the rest are
+        repeats; another update with the same id in the same batch is new as well."""
+        now = time.monotonic()
+        seen_at = utcnow()
+        if self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY:
+            self._pruned_at = now
+            await seen_updates.forget_older_than(session, before=seen_at - KEPT_FOR)
+        recorded: dict[int, str] = {}
+        for update_id, update_digest in keys:
+            recorded.setdefault(update_id, update_digest)
+        new = await seen_updates.record_new(
+            session, updates=recorded, seen_at=seen_at, forget_before=seen_at - KEPT_FOR
+        )
+        met: set[UpdateKey] = set()
+        taken: list[bool] = []
+        for key in keys:
+            update_id, update_digest = key
+            first = recorded[update_id] != update_digest or update_id in new
+            taken.append(first and key not in met)
+            met.add(key)
+        self.repeats += taken.count(False)
+        return taken
 
 
 class UpdateLedger(BatchingLoop):
@@ -60,56 +116,44 @@ class UpdateLedger(BatchingLoop):
 
     name = "update-ledger"
 
-    def __init__(self, db: Database, *, gather_seconds: float = GATHER_SECONDS) -> None:
+    def __init__(
+        self, db: Database, records: UpdateRecords, *, gather_seconds: float = GATHER_SECONDS
+    ) -> None:
         super().__init__(gather_seconds=gather_seconds)
         self._db = db
-        self._waiting: dict[tuple[int, str], list[asyncio.Future[bool]]] = {}
-        self._pruned_at: float | None = None
-        self.skipped = 0
+        self._records = records
+        self._waiting: list[tuple[UpdateKey, asyncio.Future[bool]]] = []
+
+    @property
+    def skipped(self) -> int:
+        """Updates skipped as repeats, by this ledger or with a tap or reaction."""
+        return self._records.repeats
 
     async def first_time(self, update_id: int, digest: str) -> bool:
         """True the first time this update (id and digest) is recorded, False for a repeat."""
         if not self.running:
             raise RuntimeError("the update ledger is not running")
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault((update_id, digest), []).append(future)
+        self._waiting.append(((update_id, digest), future))
         self.wake()
         return await future
 
     async def _commit(self) -> None:
         if self._waiting:
-            batch, self._waiting = self._waiting, {}
+            batch, self._waiting = self._waiting, []
             try:
-                await self._write(batch)
+                keys = [key for key, _ in batch]
+
+                async def record(session: AsyncSession) -> list[bool]:
+                    return await self._records.take_on(session, keys)
+
+                taken = await write_retrying(self._db, record)
             except Exception as error:  # every waiting update must hear of it
                 log.exception("%d update ids were not recorded", len(batch))
-                for futures in batch.values():
-                    for future in futures:
-                        if not future.done():
-                            future.set_exception(error)
-
-    async def _write(self, batch: dict[tuple[int, str], list[asyncio.Future[bool]]]) -> None:
-        now = time.monotonic()
-        prune = self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY
-        if prune:
-            self._pruned_at = now
-        # One row per id; another update with the same id in the same batch is new as well.
-        recorded: dict[int, str] = {}
-        for update_id, digest in batch:
-            recorded.setdefault(update_id, digest)
-        seen_at = utcnow()
-
-        async def record(session: AsyncSession) -> set[int]:
-            if prune:
-                await seen_updates.forget_older_than(session, before=seen_at - KEPT_FOR)
-            return await seen_updates.record_new(
-                session, updates=recorded, seen_at=seen_at, forget_before=seen_at - KEPT_FOR
-            )
-
-        new = await write_retrying(self._db, record)
-        for (update_id, digest), futures in batch.items():
-            first = recorded[update_id] != digest or update_id in new
-            # Two copies in one batch: the first is new, the rest are repeats.
-            for index, future in enumerate(futures):
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                return
+            for (_, future), first in zip(batch, taken, strict=True):
                 if not future.done():
-                    future.set_result(first and index == 0)
+                    future.set_result(first)

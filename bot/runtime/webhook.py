@@ -22,9 +22,11 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Bot, Update
+from telegram._utils.types import JSONDict
 
-from bot.app import HANDLED_UPDATES, on_shutdown, on_startup
+from bot.app import CONCURRENT_UPDATES, HANDLED_UPDATES, on_shutdown, on_startup
 from bot.articles.links import ArticleLinks
+from bot.runtime.express import ExpressLane
 from bot.runtime.lifecycle import initialize
 from bot.services import BotApplication
 from bot.settings import Settings
@@ -69,8 +71,8 @@ def _depth(payload: object) -> int:
     return deepest
 
 
-def parse_update(body: bytes, bot: Bot) -> Update:
-    """The update a webhook body carries, or NotAnUpdateError saying what is wrong with it."""
+def read_payload(body: bytes) -> JSONDict:
+    """The update a webhook body carries, as JSON, or NotAnUpdateError saying what is wrong."""
     try:
         payload = json.loads(body)
     except RecursionError:
@@ -85,6 +87,11 @@ def parse_update(body: bytes, bot: Bot) -> Update:
         raise NotAnUpdateError("no integer update_id")
     if _depth(payload) > _MAX_DEPTH:
         raise NotAnUpdateError(f"nested more than {_MAX_DEPTH} levels deep")
+    return payload
+
+
+def parse_update(payload: JSONDict, bot: Bot) -> Update:
+    """The update as python-telegram-bot's object, or NotAnUpdateError if a field is malformed."""
     try:
         return Update.de_json(payload, bot)
     # A malformed field fails in whatever way python-telegram-bot's parsing of it does.
@@ -109,6 +116,7 @@ class WebhookReceiver:
         self.stats = WebhookStats()
         self._secret = secret.encode()
         self._links = ArticleLinks.from_settings(application.bot_data.settings)
+        self._express = ExpressLane.for_application(application, concurrency=CONCURRENT_UPDATES)
 
     def routes(self) -> web.Application:
         app = web.Application(client_max_size=_MAX_BODY)
@@ -153,7 +161,9 @@ class WebhookReceiver:
         # A body past client_max_size is answered 413 by aiohttp itself.
         body = await request.read()
         try:
-            update = parse_update(body, self.application.bot)
+            payload = read_payload(body)
+            express = self._express.read(payload)
+            update = parse_update(payload, self.application.bot) if express is None else None
         except NotAnUpdateError as error:
             reason = str(error)
             self.stats.rejected_body += 1
@@ -163,6 +173,10 @@ class WebhookReceiver:
             log.warning("webhook body from %s is not an update: %s", request.remote, reason)
             return web.Response(status=400, text="Bad Request")
         self.stats.accepted += 1
+        if express is not None:
+            # A tap is answered in the reply: one request fewer than a call of its own.
+            method = await self._express.reply(payload, express)
+            return web.Response(text="ok") if method is None else web.json_response(method)
         await self.application.update_queue.put(update)
         return web.Response(text="ok")
 

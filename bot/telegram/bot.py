@@ -1,5 +1,7 @@
 """python-telegram-bot's bot as this bot runs it: it remembers the callback queries it answered,
-and pauses between polls when getUpdates answers at once with nothing (bot/telegram/long_poll.py).
+pauses between polls when getUpdates answers at once with nothing (bot/telegram/long_poll.py),
+and hands the updates its express lane takes (bot/runtime/express.py) to it as JSON, parsing
+only the others into python-telegram-bot's objects.
 
 The error handler asks `answered` so that a tap the handler had already answered before it
 failed is never answered a second time (Telegram refuses the second answer anyway).
@@ -7,20 +9,27 @@ failed is never answered a second time (Telegram refuses the second answer anywa
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import cast
 
 from telegram import Update
-from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
 from telegram._utils.types import JSONDict, ODVInput, TimePeriod
 from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.request import BaseRequest
 
 from bot.telegram.long_poll import PollPause
 
+log = logging.getLogger(__name__)
+
 # Callback query ids remembered; a query older than these expired long ago (~15 s).
 ANSWERED_KEPT = 10_000
+
+# Takes an update as JSON when it is the express lane's (True), or leaves it (False).
+ExpressTaker = Callable[[JSONDict], bool]
 
 
 class NewsBot(ExtBot[None]):
@@ -48,6 +57,14 @@ class NewsBot(ExtBot[None]):
         with self._unfrozen():
             self._answered: dict[str, None] = {}
             self.poll_pause = PollPause()
+            self._express: ExpressTaker | None = None
+            # The offset after the last update fetched, whichever way it went.
+            self._next_offset: int | None = None
+
+    def hand_express_updates_to(self, taker: ExpressTaker) -> None:
+        """From now on, every update fetched is offered to `taker` first, as JSON."""
+        with self._unfrozen():
+            self._express = taker
 
     def answered(self, callback_query_id: str) -> bool:
         """Whether this bot answered the callback query (and Telegram accepted the answer)."""
@@ -81,10 +98,14 @@ class NewsBot(ExtBot[None]):
             api_kwargs=api_kwargs,
             rate_limit_args=rate_limit_args,
         )
+        self.note_answered(callback_query_id)
+        return done
+
+    def note_answered(self, callback_query_id: str) -> None:
+        """Telegram accepted an answer to this callback query (made here or by a lean call)."""
         self._answered[callback_query_id] = None
         if len(self._answered) > ANSWERED_KEPT:
             del self._answered[next(iter(self._answered))]
-        return done
 
     async def get_updates(
         self,
@@ -100,21 +121,57 @@ class NewsBot(ExtBot[None]):
         api_kwargs: JSONDict | None = None,
     ) -> tuple[Update, ...]:
         started = time.monotonic()
-        updates = await super().get_updates(
-            offset,
-            limit,
-            timeout,
-            allowed_updates,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-            api_kwargs=api_kwargs,
+        if self._next_offset is not None and (offset is None or offset >= 0):
+            # python-telegram-bot's Updater counts only the updates it was given: the express
+            # lane's would be fetched again.
+            offset = max(offset or 0, self._next_offset)
+        data: JSONDict = {
+            "timeout": timeout,
+            "offset": offset,
+            "limit": limit,
+            "allowed_updates": allowed_updates,
+        }
+        if isinstance(read_timeout, DefaultValue):
+            read_timeout = self._request[0].read_timeout
+        # The long poll's wait comes on top of the read timeout, as python-telegram-bot adds it.
+        waiting = (read_timeout or 0) + _seconds(timeout)
+        fetched = cast(
+            "list[JSONDict]",
+            await self._post(
+                "getUpdates",
+                data,
+                read_timeout=waiting,
+                write_timeout=write_timeout,
+                connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
+                api_kwargs=api_kwargs,
+            ),
+        )
+        if fetched:
+            self._next_offset = max(self._next_offset or 0, int(fetched[-1]["update_id"]) + 1)
+        updates = tuple(
+            update
+            for update in (self._parse(raw) for raw in fetched if not self._taken_express(raw))
+            if update is not None
         )
         await self.poll_pause.after_poll(
-            updates=len(updates), waited=time.monotonic() - started, timeout=_seconds(timeout)
+            updates=len(fetched), waited=time.monotonic() - started, timeout=_seconds(timeout)
         )
         return updates
+
+    def _taken_express(self, raw: JSONDict) -> bool:
+        return self._express is not None and self._express(raw)
+
+    def _parse(self, raw: JSONDict) -> Update | None:
+        """The update as python-telegram-bot's object; one that cannot be parsed is logged and
+        dropped, not fetched again and again."""
+        try:
+            update = Update.de_json(raw, self)
+        except Exception:
+            log.exception("update %s could not be read; dropped", raw.get("update_id"))
+            return None
+        self.insert_callback_data(update)
+        return update
 
 
 def _seconds(period: TimePeriod | None) -> float:

@@ -33,6 +33,7 @@ from emulator.state import (
     Message,
     RecordedRequest,
     User,
+    WebhookReplyError,
     World,
 )
 from emulator.web import is_loopback, mount_web
@@ -52,6 +53,7 @@ __all__ = [
     "SimChat",
     "SimMessage",
     "SimUser",
+    "WebhookReplyError",
 ]
 
 

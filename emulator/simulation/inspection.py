@@ -1,5 +1,6 @@
 """What a test reads back: what chats show, the requests bots made and the answers they got,
-updates still pending, and waiting until the emulator's state says what the test expects.
+webhook replies refused, updates still pending, and waiting until the emulator's state says what
+the test expects.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from emulator.simulation.base import EmulatorBase
-from emulator.state import BotAccount, Chat, Message, RecordedRequest
+from emulator.state import BotAccount, Chat, Message, RecordedRequest, WebhookReplyError
 
 T = TypeVar("T")
 
@@ -48,6 +49,10 @@ class Inspection(EmulatorBase):
             return list(self.world.requests)
         wanted = method.lower()
         return [r for r in self.world.requests if r.method.lower() == wanted]
+
+    def webhook_reply_errors(self, bot: BotAccount | None = None) -> list[WebhookReplyError]:
+        """The method calls the bot's webhook replies carried that were refused, oldest first."""
+        return list(self._the_bot(bot).webhook_reply_errors)
 
     def count_errors(self, code: int) -> int:
         return self.world.answers_by_status[code]

@@ -10,7 +10,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from harness import BOT_TOKEN, RunningBot, make_settings
+from harness import BOT_TOKEN, RunningBot, make_settings, quicken_private_chats
 from telegram.constants import ParseMode
 
 from bot.app import build_application
@@ -27,8 +27,11 @@ _urls = itertools.count(1)
 StartBot = Callable[..., AbstractAsyncContextManager[RunningBot]]
 
 
-def bot_starter(emulator: Emulator, database_url: str) -> StartBot:
-    """A function that runs the bot (as in production) with some settings overridden."""
+def bot_starter(
+    emulator: Emulator, database_url: str, *, quick_private_chats: bool = False
+) -> StartBot:
+    """A function that runs the bot (as in production) with some settings overridden, pacing
+    private chats quicker if asked (`harness.quicken_private_chats`)."""
     account = emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
     admin = emulator.create_user("Ada", username="ada_editor")
 
@@ -39,7 +42,10 @@ def bot_starter(emulator: Emulator, database_url: str) -> StartBot:
         db = Database.connect(settings.database_url)
         application = build_application(settings, db)
         async with polling(application, poll_timeout=1):
-            yield RunningBot(emulator, account, admin, settings, db, application)
+            running = RunningBot(emulator, account, admin, settings, db, application)
+            if quick_private_chats:
+                quicken_private_chats(running)
+            yield running
 
     return start
 

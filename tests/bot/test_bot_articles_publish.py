@@ -23,7 +23,7 @@ from bot_articles_support import (
     run_bot,
     subscribe_audience,
 )
-from harness import BOT_TOKEN, RunningBot
+from harness import BOT_TOKEN, RunningBot, quicken_private_chats
 from sharing_support import send_text_link
 from sqlmodel import select
 
@@ -52,10 +52,12 @@ TIDE_TITLE = "Tide Gauge Returns to the Harbour"
 
 @pytest.fixture(name="bot")
 async def fixture_bot(emulator: Emulator, database_url: str) -> AsyncIterator[RunningBot]:
-    """The bot with a one-second fetch timeout, polling the emulator."""
+    """The bot with a one-second fetch timeout, polling the emulator; private chats paced
+    quicker (these tests check what is sent and stored, not its pace)."""
     account = emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
     admin = emulator.create_user("Ada", username="ada_editor")
     async with run_bot(emulator, account, admin, database_url, fetch_timeout=1.0) as running:
+        quicken_private_chats(running)
         yield running
 
 
@@ -247,6 +249,7 @@ async def test_publish_sends_what_it_reads_not_a_draft_an_autocard_stored(
     async with run_bot(
         emulator, account, admin, database_url, autocard_sites=("127.0.0.1",)
     ) as bot:
+        quicken_private_chats(bot)
         emu = bot.emulator
         reader = emu.create_user("Sam")
         await emu.send_message(reader, "/subscribe")
@@ -299,6 +302,7 @@ async def test_a_closed_polls_results_go_to_the_admin_who_published_it(
     assert ada.id < ben.id
     # Ben publishes; results are sent in id order, so Ada would be told first if she were told.
     async with run_bot(emulator, account, ben, database_url, admin_ids=admins) as bot:
+        quicken_private_chats(bot)
         for admin in (ada, ben):
             chat = emulator.private_chat(admin)
             sent = await emulator.send_message(admin, "/start")

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from harness import BOT_TOKEN, run_bot_command, start_bot_process
+from harness import BOT_TOKEN, run_bot_command, start_bot_process, wait_until_polling
 
 from emulator.simulation import Emulator
 from storage.migrate import HEAD_REVISION
@@ -90,7 +90,7 @@ async def test_run_polls_answers_and_never_logs_the_token(
     tmp_path: Path, emulator: Emulator
 ) -> None:
     """`run` migrates, polls the emulator, answers /start, and keeps the token out of logs."""
-    emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
+    account = emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
     reader = emulator.create_user("Sol")
     process = await start_bot_process(
         tmp_path,
@@ -101,7 +101,7 @@ async def test_run_polls_answers_and_never_logs_the_token(
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}",
     )
     try:
-        await emulator.wait_for(lambda: emulator.requests("getUpdates"), timeout=30)
+        await wait_until_polling(emulator, account)
         await emulator.send_message(reader, "/start")
         reply = await emulator.wait_for_bot_message(emulator.private_chat(reader), timeout=10)
         assert "Welcome!" in reply.text

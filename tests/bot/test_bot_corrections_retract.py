@@ -24,6 +24,8 @@ from storage.models import Article, ArticleStatus, Poll, Vote
 HOURS = 3600.0
 REASON = "The interview was not authorised"
 NOTICE = f"This article was withdrawn: {REASON}"
+# Conversations with the admin, about what each copy ends up showing, not about their pace.
+pytestmark = pytest.mark.quick_private_chats
 
 
 @pytest.fixture(name="emulator")

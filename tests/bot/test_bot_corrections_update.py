@@ -22,7 +22,7 @@ from corrections_support import (
     updated_lines,
 )
 from delivery_world import subscribe_group, subscribe_readers
-from harness import BOT_TOKEN, RunningBot, stored_chat, wait_until
+from harness import BOT_TOKEN, RunningBot, quicken_private_chats, stored_chat, wait_until
 from polls_support import StartBot, expected_content
 from sqlmodel import select
 
@@ -46,6 +46,7 @@ async def _corrected_file(running: RunningBot, text: str) -> SimMessage:
     )
 
 
+@pytest.mark.quick_private_chats
 async def test_update_edits_every_copy_in_place_with_one_updated_line(
     running_bot: RunningBot,
 ) -> None:
@@ -91,6 +92,7 @@ async def test_update_edits_every_copy_in_place_with_one_updated_line(
     assert admin_chat(running_bot).messages[preview.message_id] is preview
 
 
+@pytest.mark.quick_private_chats
 async def test_nothing_changed_edits_nothing(running_bot: RunningBot) -> None:
     """The same article read again says "Nothing changed" and no copy is edited."""
     emu = running_bot.emulator
@@ -120,6 +122,7 @@ async def test_update_from_the_page_edits_photo_captions_inline_copies_and_keeps
     entry = FeedEntry("ferry-1", FIRST, "/own/ferry", datetime(2026, 12, 1, tzinfo=UTC))
     site.entries.append(entry)
     async with run_bot(emu, account, admin, database_url) as running:
+        quicken_private_chats(running)
         audience = await subscribe_audience(emu)
         await say(running, f"/publish {site.url('/own/ferry')}", contains="Published article 1")
         for chat in audience.chats:
@@ -152,6 +155,7 @@ async def test_update_from_the_page_edits_photo_captions_inline_copies_and_keeps
         assert button_labels(inline)[:3] == ["Yes · 1", "No · 0", "Not sure · 0"]
 
 
+@pytest.mark.quick_private_chats
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
@@ -171,6 +175,7 @@ async def test_bad_commands_get_one_clear_line(
     assert answer.text == expected
 
 
+@pytest.mark.quick_private_chats
 async def test_a_reader_may_not_update_retract_or_confirm(running_bot: RunningBot) -> None:
     """/update, /retract and the Confirm button are for admins: anyone else is refused."""
     emu = running_bot.emulator
@@ -203,6 +208,7 @@ async def test_a_reader_may_not_update_retract_or_confirm(running_bot: RunningBo
         ),
     ],
 )
+@pytest.mark.quick_private_chats
 async def test_a_corrected_file_that_cannot_replace_the_article_changes_nothing(
     running_bot: RunningBot, name: str, data: bytes, reason: str
 ) -> None:
@@ -226,6 +232,7 @@ async def test_a_corrected_file_that_cannot_replace_the_article_changes_nothing(
     assert card.edits == []
 
 
+@pytest.mark.quick_private_chats
 async def test_an_address_that_no_longer_loads_changes_nothing(running_bot: RunningBot) -> None:
     """Read again from an address the bot may not fetch, the update is refused with why."""
     emu = running_bot.emulator
@@ -240,6 +247,7 @@ async def test_an_address_that_no_longer_loads_changes_nothing(running_bot: Runn
     assert card.edits == []
 
 
+@pytest.mark.quick_private_chats
 async def test_cancel_leaves_the_article_and_its_copies_alone(running_bot: RunningBot) -> None:
     """Cancel under the preview says so; the article keeps its text and no copy changes."""
     emu = running_bot.emulator
@@ -260,6 +268,7 @@ async def test_cancel_leaves_the_article_and_its_copies_alone(running_bot: Runni
     assert card.edits == []
 
 
+@pytest.mark.quick_private_chats
 async def test_copies_in_chats_that_blocked_the_bot_or_moved_are_handled_as_deliveries(
     running_bot: RunningBot,
 ) -> None:
@@ -298,6 +307,7 @@ async def _moved(running: RunningBot, chat_id: int) -> bool:
     return chat is not None and chat.migrated_to is not None
 
 
+@pytest.mark.quick_private_chats
 async def test_cards_still_queued_go_out_corrected(running_bot: RunningBot) -> None:
     """Confirmed while some cards still wait in the ledger (the engine stopped, as between two
     runs): the copies already out are edited once, the queued ones go out corrected and are

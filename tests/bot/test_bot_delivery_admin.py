@@ -56,6 +56,7 @@ async def _preview(
     return await _last_bot_message(running_bot, sent.message_id, "Broadcast #")
 
 
+@pytest.mark.quick_private_chats
 async def test_non_admin_is_refused(running_bot: RunningBot) -> None:
     """Someone not in ADMIN_IDS gets the admins-only answer for every delivery command."""
     emu = running_bot.emulator
@@ -75,6 +76,7 @@ async def test_non_admin_is_refused(running_bot: RunningBot) -> None:
         assert reply.text == ADMIN_ONLY
 
 
+@pytest.mark.quick_private_chats
 async def test_buttons_pressed_after_leaving_admin_ids_are_refused(
     start_bot: StartBot, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -106,6 +108,7 @@ async def test_buttons_pressed_after_leaving_admin_ids_are_refused(
     assert len(refusals) == 2
 
 
+@pytest.mark.quick_private_chats
 async def test_broadcast_preview_send_progress_and_report(running_bot: RunningBot) -> None:
     """/broadcast --private shows a preview; Send delivers it once to each private reader,
     not to groups, and the progress message ends as the final report."""
@@ -123,6 +126,7 @@ async def test_broadcast_preview_send_progress_and_report(running_bot: RunningBo
     assert not any(m.text == "Polls open at 8pm" for m in emu.bot_messages(group))
 
 
+@pytest.mark.quick_private_chats
 async def test_broadcast_as_reply_copies_the_message(running_bot: RunningBot) -> None:
     """/broadcast as a reply copies the replied message to every reader."""
     emu = running_bot.emulator
@@ -134,6 +138,7 @@ async def test_broadcast_as_reply_copies_the_message(running_bot: RunningBot) ->
     assert copies_per_chat(emu, readers, "Our new podcast is out") == {1: 3}
 
 
+@pytest.mark.quick_private_chats
 async def test_cancel_button_sends_nothing(running_bot: RunningBot) -> None:
     """Cancel under the preview drops the broadcast: no reader gets it."""
     emu = running_bot.emulator
@@ -166,6 +171,7 @@ async def test_cancel_stops_a_running_broadcast(running_bot: RunningBot) -> None
     assert set(statuses) <= {DeliveryStatus.SENT, DeliveryStatus.CANCELLED}
 
 
+@pytest.mark.quick_private_chats
 async def test_scheduled_broadcast_is_listed_and_cancelled(running_bot: RunningBot) -> None:
     """/broadcast at a later time is scheduled on Send; /queue lists it; its Cancel removes it."""
     emu = running_bot.emulator
@@ -179,6 +185,7 @@ async def test_scheduled_broadcast_is_listed_and_cancelled(running_bot: RunningB
     assert (await _reply(running_bot, "/queue")).text == NOTHING_SCHEDULED
 
 
+@pytest.mark.quick_private_chats
 async def test_publish_at_past_time_is_refused_and_future_is_scheduled(
     running_bot: RunningBot,
 ) -> None:
@@ -194,6 +201,7 @@ async def test_publish_at_past_time_is_refused_and_future_is_scheduled(
     ]
 
 
+@pytest.mark.quick_private_chats
 async def test_due_scheduled_broadcast_runs(running_bot: RunningBot) -> None:
     """A scheduled broadcast whose time has come is sent by the scheduler."""
     emu = running_bot.emulator
@@ -212,6 +220,7 @@ async def test_due_scheduled_broadcast_runs(running_bot: RunningBot) -> None:
     await wait_until(all_sent, timeout=15, what="the scheduled broadcast")
 
 
+@pytest.mark.quick_private_chats
 async def test_stats_counts_subscribers_and_deliveries(running_bot: RunningBot) -> None:
     """/stats shows subscribers by kind and deliveries by status."""
     await subscribe_readers(running_bot.emulator, running_bot.db, 2)

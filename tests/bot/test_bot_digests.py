@@ -26,7 +26,14 @@ from clock_support import (
     services,
     set_choices,
 )
-from harness import BOT_TOKEN, RunningBot, bot_env, start_logged_bot, wait_until
+from harness import (
+    BOT_TOKEN,
+    RunningBot,
+    bot_env,
+    quicken_private_chats,
+    start_logged_bot,
+    wait_until,
+)
 from sqlmodel import col, select
 
 from bot.articles.card import TEXT_MAX
@@ -58,8 +65,10 @@ async def manual_emulator_fixture() -> AsyncIterator[Emulator]:
 async def running_fixture(
     manual_emulator: Emulator, database_url: str
 ) -> AsyncIterator[RunningBot]:
-    """The bot reading the time from the emulator's clock (its TIMEZONE is UTC)."""
+    """The bot reading the time from the emulator's clock (its TIMEZONE is UTC); private chats
+    paced quicker (these tests check what digests say and when by the clock, not their pace)."""
     async with bot_on_emulator_clock(manual_emulator, database_url) as running:
+        quicken_private_chats(running)
         yield running
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 from bot_articles_support import NewsSite, final_status, reply_after, run_bot
-from harness import BOT_TOKEN, RunningBot, wait_until
+from harness import BOT_TOKEN, RunningBot, quicken_private_chats, wait_until
 from sqlmodel import col, select
 
 from bot.articles.handlers import FETCHING
@@ -28,10 +28,12 @@ from storage.models import Delivery, DeliveryStatus, StopReason
 
 @pytest.fixture(name="bot")
 async def fixture_bot(emulator: Emulator, database_url: str) -> AsyncIterator[RunningBot]:
-    """The bot reading the local news site, polling the emulator."""
+    """The bot reading the local news site, polling the emulator; private chats paced quicker
+    (these tests check where things go, not their pace; groups keep Telegram's)."""
     account = emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
     admin = emulator.create_user("Ada", username="ada_editor")
     async with run_bot(emulator, account, admin, database_url) as running:
+        quicken_private_chats(running)
         yield running
 
 

@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import random
 
+import pytest
 from polls_support import (
     StartBot,
     create_article_poll,
@@ -81,10 +82,12 @@ async def test_copies_in_five_chats_converge(start_bot: StartBot) -> None:
         assert not_modified == []
 
 
+@pytest.mark.quick_private_chats
 async def test_admin_closes_poll_and_reads_results(start_bot: StartBot) -> None:
     """/closepoll closes every copy; /results shows counts, shares and chats; others are
     refused."""
-    async with start_bot() as bot:
+    # The closed keyboard follows the vote's edit after POLL_EDIT_INTERVAL: the shortest here.
+    async with start_bot(poll_edit_interval=0.5) as bot:
         emu = bot.emulator
         reader = emu.create_user("Ola")
         poll_id = await create_article_poll(bot.db)

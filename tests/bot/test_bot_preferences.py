@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from harness import RunningBot
 from polls_support import StartBot, started_private_chat
 from preferences_support import buttons, open_settings, stored, tap
@@ -19,6 +20,8 @@ from storage.models import DeliveryMode
 from storage.types import utcnow
 
 DASH = "\u2013"  # quiet ranges are shown with an en dash
+# Each test is a conversation in one chat, about what it says and stores, not about its pace.
+pytestmark = pytest.mark.quick_private_chats
 
 
 async def test_every_tap_edits_the_one_settings_message_and_stores_the_choice(

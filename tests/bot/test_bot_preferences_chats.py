@@ -3,6 +3,7 @@ and at every tap), and a channel's admins from their private chat with /settings
 
 from __future__ import annotations
 
+import pytest
 from harness import RunningBot
 from polls_support import started_private_chat
 from preferences_support import buttons, open_settings, stored, tap
@@ -12,6 +13,9 @@ from bot.chats.subscription import GROUP_ADMINS_ONLY
 from bot.preferences.audience import GROUP_ADMINS_ONLY_TAP, IN_PRIVATE
 from storage import preferences
 from storage.models import DeliveryMode
+
+# Conversations with the bot, about what it answers and stores, not about their pace.
+pytestmark = pytest.mark.quick_private_chats
 
 DASH = "\u2013"  # quiet ranges are shown with an en dash
 

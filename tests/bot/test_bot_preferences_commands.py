@@ -3,6 +3,7 @@ offer them with /settings."""
 
 from __future__ import annotations
 
+import pytest
 from harness import RunningBot
 from polls_support import started_private_chat
 from preferences_support import stored
@@ -24,6 +25,8 @@ from storage import preferences
 from storage.models import DeliveryMode
 
 DASH = "\u2013"  # quiet ranges are shown with an en dash
+# Each test is a conversation in private chats, about what it says and stores, not its pace.
+pytestmark = pytest.mark.quick_private_chats
 
 
 async def _answer(emu: Emulator, user: User, text: str) -> str:

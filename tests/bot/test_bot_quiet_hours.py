@@ -21,7 +21,7 @@ from clock_support import (
     reader_with_choices,
     services,
 )
-from harness import RunningBot, wait_until
+from harness import RunningBot, quicken_private_chats, wait_until
 from sqlmodel import col, select
 
 from bot.broadcasts.handlers import QUIET_NOTE, URGENT_NOTE
@@ -43,8 +43,10 @@ async def emulator_fixture() -> AsyncIterator[Emulator]:
 
 @pytest.fixture(name="running")
 async def running_fixture(emulator: Emulator, database_url: str) -> AsyncIterator[RunningBot]:
-    """The bot reading the time from the emulator's clock (its TIMEZONE is UTC)."""
+    """The bot reading the time from the emulator's clock (its TIMEZONE is UTC); private chats
+    paced quicker (these tests check when things arrive by the clock, not their pace)."""
     async with bot_on_emulator_clock(emulator, database_url) as running:
+        quicken_private_chats(running)
         yield running
 
 

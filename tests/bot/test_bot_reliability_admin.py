@@ -21,6 +21,9 @@ from bot.polls.admin import CLOSE_USAGE, RESULTS_USAGE
 from bot.sharing.handlers import SHARE_USAGE
 from emulator.simulation import Emulator, SimChat, SimMessage, SimUser
 
+# Conversations with the bot, about what it answers and stores, not about their pace.
+pytestmark = pytest.mark.quick_private_chats
+
 # Each command with an id the database cannot hold or that only looks like digits, and its usage.
 ODD_IDS = (
     ("/closepoll 99999999999999999999999", CLOSE_USAGE),

@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from harness import BOT_TOKEN, bot_env, start_logged_bot
+from harness import BOT_TOKEN, bot_env, start_logged_bot, wait_until_polling
 from polls_support import create_article_poll, expected_content
 from sqlmodel import col, select
 from telegram import Bot
@@ -60,7 +60,7 @@ async def test_sigkill_mid_vote_storm_keeps_every_acknowledged_vote(
     emulator: Emulator, tmp_path: Path, database_url: str
 ) -> None:
     """Votes answered before the kill, and after the restart, are all stored; none retracted."""
-    emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
+    account = emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
     db = Database.connect(database_url)
     await upgrade(db)
     poll_id = await create_article_poll(db)
@@ -81,7 +81,7 @@ async def test_sigkill_mid_vote_storm_keeps_every_acknowledged_vote(
     first = await start_logged_bot(tmp_path, env)
     taps: list[asyncio.Task[CallbackAnswer | None]] = []
     try:
-        await emulator.wait_for(lambda: emulator.requests("getUpdates"), timeout=30)
+        await wait_until_polling(emulator, account)
         taps = [asyncio.create_task(tap(voter, turn)) for turn, voter in enumerate(voters)]
         await emulator.wait_for(lambda: _answered(emulator) >= VOTERS // 4, timeout=30)
     finally:

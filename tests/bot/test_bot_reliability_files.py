@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from harness import BOT_TOKEN, run_bot_command, start_bot_process
+from harness import BOT_TOKEN, run_bot_command, start_bot_process, wait_until_polling
 
 from emulator.simulation import Emulator
 from storage.engine import Database
@@ -38,7 +38,7 @@ async def test_a_running_bot_keeps_its_database_private(
 ) -> None:
     """`run` on a new database: the folders it makes are 0700; the database and the -wal and
     -shm files SQLite keeps beside it while the bot runs are 0600."""
-    emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
+    account = emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
     reader = emulator.create_user("Noor")
     process = await _bot(
         tmp_path,
@@ -48,7 +48,7 @@ async def test_a_running_bot_keeps_its_database_private(
     )
     folder = tmp_path / "state" / "news"
     try:
-        await emulator.wait_for(lambda: emulator.requests("getUpdates"), timeout=30)
+        await wait_until_polling(emulator, account)
         await emulator.send_message(reader, "/subscribe")
         await emulator.wait_for_bot_message(emulator.private_chat(reader), timeout=10)
         modes = {

@@ -42,6 +42,8 @@ COMMANDS = (
     "autocards",
     "stats",
 )
+# Conversations, about what each answer says, not about the pace of answers in a private chat.
+pytestmark = pytest.mark.quick_private_chats
 
 
 @dataclass
@@ -54,7 +56,7 @@ class Newsroom:
 
 @pytest.fixture(name="newsroom")
 async def newsroom_fixture(emulator: Emulator, start_bot: StartBot) -> AsyncIterator[Newsroom]:
-    """The bot with one admin per odd argument (a private chat gets one reply a second)."""
+    """The bot with one admin per odd argument, each trying every command in their own chat."""
     editors = [emulator.create_user(f"Editor {n}") for n in range(len(ODD_ARGUMENTS))]
     admin_ids = frozenset(editor.id for editor in editors)
     async with start_bot(fetch_timeout=1.0, admin_ids=admin_ids) as running:

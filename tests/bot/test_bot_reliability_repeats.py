@@ -19,7 +19,7 @@ from sqlmodel import col, func, select
 from telegram import Update
 
 from bot.polls.tap_limit import SLOW_DOWN, TapLimiter
-from bot.runtime.update_ledger import UpdateLedger, update_digest
+from bot.runtime.update_ledger import UpdateLedger, UpdateRecords, update_digest
 from bot.telegram.callback_data import VoteTap, encode
 from storage.engine import Database
 from storage.migrate import upgrade
@@ -126,7 +126,7 @@ async def test_ledger_knows_repeats_in_one_batch_and_after_a_restart(database_ur
     while another update reusing its id (ids started over) is new."""
     db = Database.connect(database_url)
     await upgrade(db)
-    ledger = UpdateLedger(db)
+    ledger = UpdateLedger(db, UpdateRecords())
     await ledger.start()
     try:
         copies = await asyncio.gather(ledger.first_time(7, "a7"), ledger.first_time(7, "a7"))
@@ -134,7 +134,7 @@ async def test_ledger_knows_repeats_in_one_batch_and_after_a_restart(database_ur
         assert await ledger.first_time(8, "a8")
     finally:
         await ledger.stop()
-    again = UpdateLedger(db)
+    again = UpdateLedger(db, UpdateRecords())
     await again.start()
     try:
         assert await asyncio.gather(again.first_time(7, "a7"), again.first_time(9, "a9")) == [

@@ -9,6 +9,7 @@ import io
 import struct
 from datetime import timedelta
 
+import pytest
 from harness import RunningBot, wait_until
 from polls_support import create_article_poll, started_private_chat
 from reports_world import Desk, desk_with_copies, stored_engagement
@@ -30,6 +31,9 @@ from emulator.simulation import SimChat, SimMessage
 from storage import preferences, stats
 from storage.models import Article, Poll
 from storage.types import utcnow
+
+# Conversations with the bot, about what it answers and stores, not about their pace.
+pytestmark = pytest.mark.quick_private_chats
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

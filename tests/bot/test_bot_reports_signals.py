@@ -3,6 +3,7 @@ delivered (counts replaced, never added), inline shares chosen and deep-link ope
 
 from __future__ import annotations
 
+import pytest
 from harness import RunningBot, wait_until
 from polls_support import create_article_poll, started_private_chat
 from reports_world import desk_with_copies, publish_article, stored_engagement
@@ -11,6 +12,9 @@ from sqlmodel import col, select
 from emulator.reactions import PAID, custom_emoji
 from newsroom.engagement import ReactionCount, ReactionKind
 from storage.models import ArticleEvent, ArticleEventKind, ChatKind, CopyReactionCount
+
+# Conversations with the bot, about what it answers and stores, not about their pace.
+pytestmark = pytest.mark.quick_private_chats
 
 
 async def _copy_counts(

@@ -15,7 +15,6 @@ from bot.polls.live_totals import LiveTotals
 from bot.runtime.workers import LeaderJob, Workers
 from bot.telegram.limiter import SendLimiter
 from storage.engine import Database
-from storage.migrate import upgrade
 
 
 class _Job:
@@ -32,10 +31,9 @@ class _Job:
 
 
 @pytest.fixture(name="db")
-async def db_fixture(database_url: str) -> AsyncIterator[Database]:
+async def db_fixture(migrated_database_url: str) -> AsyncIterator[Database]:
     """A migrated database, empty."""
-    db = Database.connect(database_url)
-    await upgrade(db)
+    db = Database.connect(migrated_database_url)
     yield db
     await db.dispose()
 

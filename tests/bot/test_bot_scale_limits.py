@@ -26,7 +26,6 @@ from emulator.simulation import Emulator, SimChat
 from emulator.state import Member
 from storage import send_budget
 from storage.engine import Database
-from storage.migrate import upgrade
 
 RATES = SendRates(per_second=50)
 # How much closer together two messages may be recorded than their turns were: a turn used up
@@ -58,13 +57,12 @@ async def _worker(emulator: Emulator, database_url: str, name: str) -> Worker:
 
 
 @pytest.fixture(name="pair")
-async def pair_fixture(emulator: Emulator, database_url: str) -> AsyncIterator[list[Worker]]:
+async def pair_fixture(
+    emulator: Emulator, migrated_database_url: str
+) -> AsyncIterator[list[Worker]]:
     """Two workers' parts on one migrated database, not started yet."""
     emulator.add_bot(BOT_TOKEN, username="newsdesk_bot")
-    migrated = Database.connect(database_url)
-    await upgrade(migrated)
-    await migrated.dispose()
-    pair = [await _worker(emulator, database_url, name) for name in ("first", "second")]
+    pair = [await _worker(emulator, migrated_database_url, name) for name in ("first", "second")]
     yield pair
     for worker in pair:
         await worker.workers.stop()

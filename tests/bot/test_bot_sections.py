@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import pytest
 from bot_articles_support import cards
 from harness import RunningBot, wait_until
 from sharing_support import article_markdown
@@ -14,6 +15,9 @@ from sqlmodel import col, select
 from bot.articles.publishing import publish_draft, read_markdown
 from storage import preferences
 from storage.models import Delivery, DeliveryMode, DeliveryStatus
+
+# Conversations with the bot, about what it answers and stores, not about their pace.
+pytestmark = pytest.mark.quick_private_chats
 
 
 async def _queue_drained(running_bot: RunningBot) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import pytest
 from harness import RunningBot, stored_chat
 from sharing_support import cards_in, publish
 
@@ -22,6 +23,9 @@ from bot.chats.subscription import (
     CHANNEL_UNSUBSCRIBED,
 )
 from emulator.simulation import Emulator, SimUser
+
+# Conversations with the bot, about what it answers and stores, not about their pace.
+pytestmark = pytest.mark.quick_private_chats
 
 
 async def _ask(emu: Emulator, user: SimUser, text: str) -> str:

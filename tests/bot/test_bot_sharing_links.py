@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from harness import RunningBot, wait_until
 from sharing_support import cards_in, publish
 from sqlmodel import col, select
@@ -14,6 +15,9 @@ from bot.sharing.handlers import NO_SUCH_ARTICLE, NOT_PUBLISHED, SHARE_USAGE
 from newsroom.article import ArticleDraft
 from storage import articles
 from storage.models import PollMessage
+
+# Conversations with the bot, about what it answers and stores, not about their pace.
+pytestmark = pytest.mark.quick_private_chats
 
 
 async def test_share_gives_the_deep_link_that_opens_the_card(running_bot: RunningBot) -> None:

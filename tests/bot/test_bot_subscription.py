@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from harness import RunningBot
 
 from bot.chats.subscription import (
@@ -13,6 +14,9 @@ from bot.chats.subscription import (
     UNSUBSCRIBED,
 )
 from storage import chats
+
+# Conversations with the bot, about what it answers and stores, not about their pace.
+pytestmark = pytest.mark.quick_private_chats
 
 
 async def _subscribed(running_bot: RunningBot, chat_id: int) -> bool:

@@ -12,13 +12,17 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from harness import BOT_TOKEN, make_settings, start_bot_process
+from harness import BOT_TOKEN, RunningBot, make_settings, start_bot_process
+from polls_support import create_article_poll, post_poll_card, started_private_chat
+from sqlmodel import select
 
 from bot.app import HANDLED_UPDATES, build_application
 from bot.runtime.webhook import SECRET_HEADER, WebhookReceiver, webhook
 from bot.settings import Settings
+from bot.telegram.callback_data import VoteTap, encode
 from emulator.simulation import Emulator
 from storage.engine import Database
+from storage.models import Vote
 
 SECRET = "webhook-secret_0123456789abcdefghijkl"
 
@@ -204,3 +208,30 @@ async def test_run_webhook_subprocess_answers_and_keeps_secrets(
     log = err.decode()
     assert BOT_TOKEN.partition(":")[2] not in log
     assert SECRET not in log
+
+
+async def test_a_tap_is_answered_in_the_reply_to_the_push(
+    emulator: Emulator, receiver: WebhookReceiver
+) -> None:
+    """In webhook mode a vote tap is answered in the HTTP reply to the push (no call of its
+    own), after the vote is stored; the reader sees the toast and the copy the new totals."""
+    application = receiver.application
+    running = RunningBot(
+        emulator=emulator,
+        account=next(iter(emulator.world.bots.values())),
+        admin=emulator.create_user("Ada"),
+        settings=application.bot_data.settings,
+        db=application.bot_data.db,
+        application=application,
+    )
+    reader = emulator.create_user("Vera")
+    poll_id = await create_article_poll(running.db)
+    card = await post_poll_card(running, started_private_chat(emulator, reader), poll_id)
+    answer = await emulator.press_button(reader, card, data=encode(VoteTap(poll_id, 0)))
+    assert answer.text == "You voted: Yes"
+    answers = emulator.requests("answerCallbackQuery")
+    assert [request.webhook_reply for request in answers] == [True]
+    async with running.db.transaction() as session:
+        votes = (await session.exec(select(Vote))).all()
+    assert [vote.user_id for vote in votes] == [reader.id]
+    await emulator.wait_for(lambda: "Total votes: 1" in card.text, timeout=10)

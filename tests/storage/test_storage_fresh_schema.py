@@ -1,13 +1,19 @@
-"""A brand-new database gets the newest schema without Alembic: what the migrations build."""
+"""A brand-new database gets the newest schema without Alembic: what the migrations build. So
+does each copy of the database the test session migrated once (tests/database_templates.py),
+which most tests get instead of migrating their own."""
 
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
+from database_templates import MigratedTemplate
 from sqlalchemy.engine import Connection
+from sqlmodel import func, select
 
+from storage.chats import get_chat, upsert_chat
 from storage.engine import Database
 from storage.migrate import (
     HEAD_REVISION,
@@ -18,8 +24,17 @@ from storage.migrate import (
     prepare_schema,
     upgrade,
 )
+from storage.models import Chat, ChatKind
 
 VERSION_TABLE = "alembic_version"
+
+
+@pytest.fixture(name="db")
+async def fixture_db(empty_db: Database) -> Database:
+    """A database migrated here to the newest schema by the migrations themselves (not a copy
+    of the session's): what these tests check."""
+    await upgrade(empty_db)
+    return empty_db
 
 
 def _schema(connection: Connection) -> dict[str, Any]:
@@ -97,7 +112,6 @@ async def test_brand_new_database_gets_the_schema_the_migrations_build(
     empty_db: Database,
 ) -> None:
     """Tables, columns, keys, indexes, constraints and the stamp equal those of a migration."""
-    # A shared server database keeps Alembic's table from earlier tests.
     await _make_brand_new(empty_db)
     await prepare_schema(empty_db)
     created = await _schema_of(empty_db)
@@ -156,3 +170,47 @@ print(sorted(name for name in sys.modules if name.split(".")[0] == "alembic"))
     )
     assert finished.stdout.strip() == "[]"
     assert (tmp_path / "bot.db").is_file()
+
+
+async def test_a_copy_of_the_sessions_migrated_database_is_what_the_migrations_build(
+    migrated_database_url: str, empty_db: Database
+) -> None:
+    """Tables, columns, keys, indexes, constraints and the stamp of a copy equal those of a
+    database migrated here."""
+    copy = Database.connect(migrated_database_url)
+    try:
+        copied = await _schema_of(copy)
+        copied_revision = await current_revision(copy)
+    finally:
+        await copy.dispose()
+
+    await upgrade(empty_db)
+
+    assert copied == await _schema_of(empty_db)
+    assert copied_revision == await current_revision(empty_db) == HEAD_REVISION
+
+
+async def test_each_copy_is_a_database_of_its_own(
+    migrated_template: MigratedTemplate, tmp_path: Path
+) -> None:
+    """A row written in one copy is in no copy made after it, and stays in its own."""
+    async with migrated_template.copy(tmp_path / "first") as first_url:
+        first = Database.connect(first_url)
+        try:
+            async with first.transaction() as session:
+                await upsert_chat(session, chat_id=-100, kind=ChatKind.GROUP, title="Desk")
+            async with migrated_template.copy(tmp_path / "second") as second_url:
+                second = Database.connect(second_url)
+                try:
+                    async with second.transaction() as session:
+                        chats_in_second = (
+                            await session.exec(select(func.count()).select_from(Chat))
+                        ).one()
+                finally:
+                    await second.dispose()
+            async with first.transaction() as session:
+                kept = await get_chat(session, chat_id=-100)
+        finally:
+            await first.dispose()
+    assert chats_in_second == 0
+    assert kept is not None

@@ -45,6 +45,14 @@ VERSION_TABLE = "alembic_version"
 GROUP_ID = -4_000_001
 
 
+@pytest.fixture(name="db")
+async def fixture_db(empty_db: Database) -> Database:
+    """A database migrated here to the newest schema by the migrations themselves (not a copy
+    of the session's): what these tests check."""
+    await upgrade(empty_db)
+    return empty_db
+
+
 def _differences(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     return list(compare_metadata(context, SQLModel.metadata))
