@@ -34,8 +34,9 @@ from storage.engine import Database
 
 log = logging.getLogger(__name__)
 
-# Reactions are not waited on by a reader: a longer gathering buys fewer commits.
-GATHER_SECONDS = 0.05
+# Reactions are not waited on by a reader: a longer gathering buys fewer, larger batches, and
+# each batch holds SQLite's one writer (and the taps waiting for it) for about the same time.
+GATHER_SECONDS = 0.5
 # Things whose newest version is remembered at most.
 REMEMBERED = 100_000
 
@@ -103,6 +104,12 @@ class ReactionWriter(BatchingLoop):
     ) -> Outcome:
         """Store the update about `key` sent at `version` in the next batch, unless a newer one
         about it is stored first; `update` is recorded with it. Returns after the commit."""
+        return await self.offer(key, version, store, update=update)
+
+    def offer(
+        self, key: Hashable, version: Version, store: Store, *, update: UpdateKey | None = None
+    ) -> asyncio.Future[Outcome]:
+        """`submit` without waiting: the future is done once the batch is committed."""
         if not self.running:
             raise RuntimeError("the reaction writer is not running")
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
@@ -113,7 +120,7 @@ class ReactionWriter(BatchingLoop):
             pending.version, pending.store, pending.update = version, store, update
         pending.waiting.append((version, update, future))
         self.wake()
-        return await future
+        return future
 
     async def _commit(self) -> None:
         while self._pending:

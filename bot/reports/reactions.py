@@ -4,12 +4,13 @@
 (private chats and groups) one user's reactions now. Either replaces what was stored for the copy
 (storage/engagement.py says how); a reaction on a message that is no copy of an article is ignored.
 The reaction writer stores them in batches, in Telegram's order per copy. Most reaction updates
-come by the express lane (bot/runtime/express.py), which calls `store_*` here with the values
+come by the express lane (bot/runtime/express.py), which calls `offer_*` here with the values
 read from the update's JSON; the handlers below take the rest.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from functools import partial
@@ -62,7 +63,7 @@ def reactor(changed: MessageReactionUpdated) -> int | None:
     return changed.actor_chat.id if changed.actor_chat is not None else None
 
 
-async def store_user_reactions(
+def offer_user_reactions(
     writer: ReactionWriter,
     *,
     chat_id: int,
@@ -71,9 +72,10 @@ async def store_user_reactions(
     version: Version,
     reactions: list[tuple[ReactionKind, str]],
     update: UpdateKey | None = None,
-) -> Outcome:
-    """One reader's (or chat's) reactions on a message now replace theirs there."""
-    outcome = await writer.submit(
+) -> asyncio.Future[Outcome]:
+    """One reader's (or chat's) reactions on a message now replace theirs there; the future is
+    done once they are stored."""
+    future = writer.offer(
         (chat_id, message_id, actor),
         version,
         partial(
@@ -85,11 +87,11 @@ async def store_user_reactions(
         ),
         update=update,
     )
-    _log_unstored(outcome, version[1], chat_id, message_id)
-    return outcome
+    future.add_done_callback(partial(_log_unstored, version[1], chat_id, message_id))
+    return future
 
 
-async def store_reaction_counts(
+def offer_reaction_counts(
     writer: ReactionWriter,
     *,
     chat_id: int,
@@ -97,9 +99,10 @@ async def store_reaction_counts(
     version: Version,
     totals: list[ReactionCount],
     update: UpdateKey | None = None,
-) -> Outcome:
-    """A message's anonymous reaction counts become `totals`."""
-    outcome = await writer.submit(
+) -> asyncio.Future[Outcome]:
+    """A message's anonymous reaction counts become `totals`; the future is done once they
+    are stored."""
+    future = writer.offer(
         (chat_id, message_id),
         version,
         Batched(
@@ -108,8 +111,8 @@ async def store_reaction_counts(
         ),
         update=update,
     )
-    _log_unstored(outcome, version[1], chat_id, message_id)
-    return outcome
+    future.add_done_callback(partial(_log_unstored, version[1], chat_id, message_id))
+    return future
 
 
 async def reaction_changed(update: Update, context: BotContext) -> None:
@@ -119,7 +122,7 @@ async def reaction_changed(update: Update, context: BotContext) -> None:
     if (actor := reactor(changed)) is None:
         log.info("reaction in chat %s without a user or chat: ignored", changed.chat.id)
         return
-    await store_user_reactions(
+    await offer_user_reactions(
         context.services.reactions,
         chat_id=changed.chat.id,
         message_id=changed.message_id,
@@ -133,7 +136,7 @@ async def reactions_counted(update: Update, context: BotContext) -> None:
     """Anonymous reactions on a message changed: its counts become the update's."""
     if (counted := update.message_reaction_count) is None:
         return
-    await store_reaction_counts(
+    await offer_reaction_counts(
         context.services.reactions,
         chat_id=counted.chat.id,
         message_id=counted.message_id,
@@ -145,7 +148,16 @@ async def reactions_counted(update: Update, context: BotContext) -> None:
     )
 
 
-def _log_unstored(outcome: Outcome, update_id: int, chat_id: int, message_id: int) -> None:
+def _log_unstored(
+    update_id: int, chat_id: int, message_id: int, stored: asyncio.Future[Outcome]
+) -> None:
+    """One line for an update that was not stored, once its batch is done."""
+    if stored.cancelled():
+        return
+    if (error := stored.exception()) is not None:
+        log.error("reaction update %s not stored: %s", update_id, error)
+        return
+    outcome = stored.result()
     if outcome is Outcome.PASSED_OVER:
         log.debug("an older reaction update %s arrived late: passed over", update_id)
     elif outcome is Outcome.NOT_A_COPY:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,8 @@ from bot.polls.votes import (
     answer_tap,
     take_tap,
 )
-from bot.reports.reactions import PAID_KEY, store_reaction_counts, store_user_reactions
+from bot.reports.reaction_writer import Outcome
+from bot.reports.reactions import PAID_KEY, offer_reaction_counts, offer_user_reactions
 from bot.runtime.update_ledger import digest, reaction_identity, tap_identity
 from bot.services import BotApplication, BotServices
 from bot.telegram.bot import NewsBot
@@ -57,8 +58,9 @@ class _Tap:
 
 @dataclass(frozen=True)
 class _Reactions:
-    # Stores the update's reactions once called; the log line's chat and user.
-    store: Callable[[], Awaitable[object]]
+    # Hands the update's reactions to the reaction writer (done once stored); the log line's
+    # chat and user.
+    offer: Callable[[], asyncio.Future[Outcome]]
     kind: str
     chat_id: int
     user_id: int | None
@@ -185,8 +187,8 @@ def read_reaction_counts(update: JSONDict, services: BotServices) -> _Reactions 
     chat_id, message_id, date = where
     update_key = (update_id, digest(reaction_identity(chat_id, message_id, date, None)))
 
-    async def store() -> object:
-        return await store_reaction_counts(
+    def offer() -> asyncio.Future[Outcome]:
+        return offer_reaction_counts(
             services.reactions,
             chat_id=chat_id,
             message_id=message_id,
@@ -195,7 +197,7 @@ def read_reaction_counts(update: JSONDict, services: BotServices) -> _Reactions 
             update=update_key,
         )
 
-    return _Reactions(store, "message_reaction_count", chat_id, None)
+    return _Reactions(offer, "message_reaction_count", chat_id, None)
 
 
 def read_reader_reactions(update: JSONDict, services: BotServices) -> _Reactions | None:
@@ -217,8 +219,8 @@ def read_reader_reactions(update: JSONDict, services: BotServices) -> _Reactions
     update_key = (update_id, digest(reaction_identity(chat_id, message_id, date, user_id)))
     reader = user_id
 
-    async def store() -> object:
-        return await store_user_reactions(
+    def offer() -> asyncio.Future[Outcome]:
+        return offer_user_reactions(
             services.reactions,
             chat_id=chat_id,
             message_id=message_id,
@@ -228,7 +230,7 @@ def read_reader_reactions(update: JSONDict, services: BotServices) -> _Reactions
             update=update_key,
         )
 
-    return _Reactions(store, "message_reaction", chat_id, user_id)
+    return _Reactions(offer, "message_reaction", chat_id, user_id)
 
 
 class ExpressLane:
@@ -269,36 +271,37 @@ class ExpressLane:
         work = self.read(update)
         if work is None:
             return False
-        self._spawn(self._work(update, work))
+        if isinstance(work, _Reactions):
+            # Nobody waits on a reaction: handed to its writer, with no task or slot held.
+            self._log(update, work)
+            work.offer()
+        else:
+            self._spawn(self._tap(update, work))
         return True
 
     async def reply(self, update: JSONDict, work: Express) -> JSONDict | None:
         """Webhook: does the work and returns the method to answer Telegram's request with
-        (a tap's answerCallbackQuery), or None. A failure raises: the request is answered 500
-        and Telegram pushes the update again."""
+        (a tap's answerCallbackQuery), or None. A tap that fails raises: the request is
+        answered 500 and Telegram pushes the update again."""
         self._log(update, work)
+        if isinstance(work, _Reactions):
+            # Answered at once: a push held for the reaction batch would hold up the taps.
+            work.offer()
+            return None
         async with self._slots:
-            if isinstance(work, _Reactions):
-                await work.store()
-                return None
             reply = await take_tap(self._services, work.request)
             # The answer goes out with the response; the copies are refreshed after it.
             after_answer(self._services, work.request, reply)
             return _answer_method(work.request, reply)
 
-    async def _work(self, update: JSONDict, work: Express) -> None:
+    async def _tap(self, update: JSONDict, work: _Tap) -> None:
         self._log(update, work)
         async with self._slots:
             try:
-                if isinstance(work, _Reactions):
-                    await work.store()
-                    return
                 reply = await take_tap(self._services, work.request)
             except Exception:
                 # Not stored, and not recorded either: a delivery again would be taken on.
                 log.exception("update %s not handled", update.get("update_id"))
-                if isinstance(work, _Reactions):
-                    return
                 reply = TapReply(NOT_SAVED)
             await answer_tap(self._bot, self._services, work.request, reply)
 
