@@ -205,7 +205,7 @@ class VoteWriter(BatchingLoop):
                 for tap, future in batch:
                     if id(future) in repeats and (live := lives.get(tap.poll_id)) is not None:
                         results[id(future)] = TapResult(
-                            TapOutcome.REPEATED, tap.position, live.view(), repeated=True
+                            TapOutcome.REPEATED, tap.position, live.view()
                         )
                 taps = [(tap, future) for tap, future in taps if id(future) not in repeats]
             if taps:

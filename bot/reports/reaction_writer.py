@@ -11,9 +11,9 @@ Each update is recorded in the update ledger in the same transaction; one taken 
 (Telegram delivering it again) is told so, and stores nothing newer than before.
 
 An update acknowledged is an update stored (or superseded by a newer one stored with it):
-``submit`` returns after the commit. A batch that fails stores nothing and counts nothing as
-stored, so the updates' retries are taken. The newest versions are remembered for a bounded
-number of things, the least recently changed forgotten first.
+the future ``offer`` returns is done after the commit. A batch that fails stores nothing and
+counts nothing as stored, so the updates' retries are taken. The newest versions are
+remembered for a bounded number of things, the least recently changed forgotten first.
 """
 
 from __future__ import annotations
@@ -99,17 +99,12 @@ class ReactionWriter(BatchingLoop):
         self._pending: dict[Hashable, _Pending] = {}
         self._newest: OrderedDict[Hashable, Version] = OrderedDict()
 
-    async def submit(
-        self, key: Hashable, version: Version, store: Store, *, update: UpdateKey | None = None
-    ) -> Outcome:
-        """Store the update about `key` sent at `version` in the next batch, unless a newer one
-        about it is stored first; `update` is recorded with it. Returns after the commit."""
-        return await self.offer(key, version, store, update=update)
-
     def offer(
         self, key: Hashable, version: Version, store: Store, *, update: UpdateKey | None = None
     ) -> asyncio.Future[Outcome]:
-        """`submit` without waiting: the future is done once the batch is committed."""
+        """Store the update about `key` sent at `version` in the next batch, unless a newer one
+        about it is stored first; `update` is recorded with it. The future is done once the
+        batch is committed."""
         if not self.running:
             raise RuntimeError("the reaction writer is not running")
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()

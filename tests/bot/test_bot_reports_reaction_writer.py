@@ -47,10 +47,10 @@ class Stores:
 async def test_an_older_update_arriving_late_is_passed_over(writer: ReactionWriter) -> None:
     """The newest update stored stands; one sent before it, handled after it, is not stored."""
     stores = Stores()
-    assert await writer.submit("copy", (100, 7), stores.of("seven")) is Outcome.STORED
-    assert await writer.submit("copy", (100, 6), stores.of("six")) is Outcome.PASSED_OVER
-    assert await writer.submit("copy", (101, 1), stores.of("later")) is Outcome.STORED
-    assert await writer.submit("other", (50, 1), stores.of("other")) is Outcome.STORED
+    assert await writer.offer("copy", (100, 7), stores.of("seven")) is Outcome.STORED
+    assert await writer.offer("copy", (100, 6), stores.of("six")) is Outcome.PASSED_OVER
+    assert await writer.offer("copy", (101, 1), stores.of("later")) is Outcome.STORED
+    assert await writer.offer("other", (50, 1), stores.of("other")) is Outcome.STORED
     assert stores.stored == ["seven", "later", "other"]
 
 
@@ -61,10 +61,10 @@ async def test_of_updates_about_one_thing_in_one_batch_only_the_newest_is_stored
     learn they were passed over; a message that is no copy says so."""
     stores = Stores()
     outcomes = await asyncio.gather(
-        writer.submit("copy", (5, 2), stores.of("second")),
-        writer.submit("copy", (5, 3), stores.of("third")),
-        writer.submit("copy", (5, 1), stores.of("first")),
-        writer.submit("stranger", (5, 1), stores.of("stranger", ours=False)),
+        writer.offer("copy", (5, 2), stores.of("second")),
+        writer.offer("copy", (5, 3), stores.of("third")),
+        writer.offer("copy", (5, 1), stores.of("first")),
+        writer.offer("stranger", (5, 1), stores.of("stranger", ours=False)),
     )
     assert outcomes == [
         Outcome.PASSED_OVER,
@@ -80,9 +80,9 @@ async def test_a_failed_batch_counts_nothing_as_stored(writer: ReactionWriter) -
     stores = Stores()
     stores.fail = True
     with pytest.raises(RuntimeError):
-        await writer.submit("copy", (5, 5), stores.of("five"))
+        await writer.offer("copy", (5, 5), stores.of("five"))
     stores.fail = False
-    assert await writer.submit("copy", (5, 4), stores.of("four")) is Outcome.STORED
+    assert await writer.offer("copy", (5, 4), stores.of("four")) is Outcome.STORED
     assert stores.stored == ["four"]
 
 
@@ -91,6 +91,6 @@ async def test_only_so_many_things_are_remembered(writer: ReactionWriter) -> Non
     taken again, while a remembered one still passes old versions over."""
     stores = Stores()
     for key in ("a", "b", "c"):
-        await writer.submit(key, (9, 9), stores.of(key))
-    assert await writer.submit("a", (1, 1), stores.of("old a")) is Outcome.STORED
-    assert await writer.submit("c", (1, 1), stores.of("old c")) is Outcome.PASSED_OVER
+        await writer.offer(key, (9, 9), stores.of(key))
+    assert await writer.offer("a", (1, 1), stores.of("old a")) is Outcome.STORED
+    assert await writer.offer("c", (1, 1), stores.of("old c")) is Outcome.PASSED_OVER
